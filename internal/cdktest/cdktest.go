@@ -1,0 +1,71 @@
+// Package cdktest synthesizes stacks for tests and holds them to the project's bar: the
+// template passes cfn-lint and the cdk-nag AwsSolutions pack reports no unsuppressed finding.
+package cdktest
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// NewApp returns an app whose stacks are checked by the AwsSolutions pack at synth.
+func NewApp() awscdk.App {
+	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+	app := awscdk.NewApp(nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return app
+}
+
+// Env is the account and region test stacks deploy to.
+var Env = &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("eu-west-1")}
+
+// Check synthesizes stack (built in an app from NewApp), fails t on any unsuppressed cdk-nag
+// finding or cfn-lint error, and returns the template for assertions.
+func Check(t testing.TB, stack awscdk.Stack) assertions.Template {
+	t.Helper()
+	tmpl := assertions.Template_FromStack(stack, nil)
+	NoNagFindings(t, stack)
+	Lint(t, tmpl)
+	return tmpl
+}
+
+// NoNagFindings fails t for every unsuppressed AwsSolutions error or warning on stack.
+func NoNagFindings(t testing.TB, stack awscdk.Stack) {
+	t.Helper()
+	ann := assertions.Annotations_FromStack(stack)
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for _, m := range *ann.FindError(jsii.String("*"), match) {
+		t.Errorf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data)
+	}
+	for _, m := range *ann.FindWarning(jsii.String("*"), match) {
+		t.Errorf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data)
+	}
+}
+
+// Lint runs cfn-lint on the template and fails t on any error or warning it prints.
+func Lint(t testing.TB, tmpl assertions.Template) {
+	t.Helper()
+	if _, err := exec.LookPath("cfn-lint"); err != nil {
+		t.Fatalf("cfn-lint not found on PATH: install it with `make deps` or `python3 -m pip install cfn-lint`")
+	}
+	body, err := json.MarshalIndent(tmpl.ToJSON(), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "template.json")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("cfn-lint", "--format", "parseable", "--", path).CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint found problems in the template:\n%s", strings.TrimSpace(string(out)))
+	}
+}
