@@ -1,0 +1,180 @@
+package refresh
+
+import (
+	"fmt"
+	"time"
+)
+
+// Observation is what DescribeEndpoint said just now.
+type Observation struct {
+	// Found is false when the endpoint does not exist.
+	Found bool
+	// Status is the endpoint status.
+	Status Status
+	// Config is the endpoint config the endpoint is on.
+	Config string
+	// FailureReason is SageMaker's reason for the last failure, if any.
+	FailureReason string
+}
+
+// Kind is the action a Decision asks for.
+type Kind int
+
+// Decision kinds.
+const (
+	// NoOp: nothing to do (up to date, or waiting for a newer change after a failure).
+	NoOp Kind = iota
+	// Wait: the endpoint is busy or the quiet period runs; a later event or schedule resumes.
+	Wait
+	// Update: call UpdateEndpoint to Decision.Config. The returned state records the intent
+	// and must be stored before the call.
+	Update
+	// Report: a person must look (endpoint missing, Failed, or on a config neither A nor B).
+	Report
+)
+
+func (k Kind) String() string { return [...]string{"noop", "wait", "update", "report"}[k] }
+
+// Event is a notable transition a decision observed, for logs and metrics.
+type Event string
+
+// Events a decision can carry.
+const (
+	EventUpdateSucceeded Event = "UpdateSucceeded"
+	EventUpdateFailed    Event = "UpdateFailed"
+	// EventUpdateLost: an intent was recorded but UpdateEndpoint never took effect (a crash
+	// between the two); the update is decided again.
+	EventUpdateLost     Event = "UpdateLost"
+	EventDrift          Event = "Drift"
+	EventEndpointFailed Event = "EndpointFailed"
+	EventNotFound       Event = "EndpointNotFound"
+	EventUnknownStatus  Event = "UnknownStatus"
+)
+
+// Decision is what to do next, as data; package refresher executes it.
+type Decision struct {
+	Kind Kind
+	// Config is the target endpoint config of an Update.
+	Config string
+	// Seq is the Desired value an Update includes.
+	Seq int64
+	// Until is when a quiet-period Wait ends (zero for status waits).
+	Until time.Time
+	// Reason says why, in words for logs and `smcd status`.
+	Reason string
+	// Events are the transitions observed on the way.
+	Events []Event
+}
+
+// Decide is one reconcile pass: from the stored state, a fresh observation of the endpoint and
+// the time, it returns the next state and what to do. It never returns Update unless the
+// endpoint is InService on config A or B and no other update of ours is in flight.
+func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision) {
+	var events []Event
+	if !obs.Found {
+		return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint %s not found", s.Endpoint), Events: []Event{EventNotFound}}
+	}
+	class := obs.Status.Class()
+
+	if d := s.InFlight; d != nil {
+		switch {
+		case class == ClassBusy:
+			if obs.Status == StatusUpdating && !d.Confirmed {
+				// The call took effect even if we never stored its answer.
+				s.InFlight = cloneDeployment(d)
+				s.InFlight.Confirmed = true
+			}
+			return s, Decision{Kind: Wait, Reason: fmt.Sprintf("update to %s in progress (endpoint %s)", d.Config, obs.Status)}
+		case class == ClassTerminal:
+			s = finish(s, false, obs.FailureReason, now)
+			return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint is %s after update to %s: %s", obs.Status, d.Config, orUnknown(obs.FailureReason)),
+				Events: []Event{EventUpdateFailed, EventEndpointFailed}}
+		case class == ClassReady && obs.Config == d.Config:
+			s = finish(s, true, "", now)
+			events = append(events, EventUpdateSucceeded)
+		case class == ClassReady && !d.Confirmed:
+			s.InFlight = nil
+			events = append(events, EventUpdateLost)
+		case class == ClassReady:
+			reason := obs.FailureReason
+			if reason == "" {
+				reason = fmt.Sprintf("endpoint returned to %s instead of %s", obs.Config, d.Config)
+			}
+			s = finish(s, false, reason, now)
+			events = append(events, EventUpdateFailed)
+		default:
+			return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint status %q is unknown; waiting", obs.Status), Events: []Event{EventUnknownStatus}}
+		}
+	}
+
+	switch class {
+	case ClassBusy:
+		return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint is %s", obs.Status), Events: events}
+	case ClassTerminal:
+		return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint is %s: %s", obs.Status, orUnknown(obs.FailureReason)), Events: append(events, EventEndpointFailed)}
+	case ClassUnknown:
+		return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint status %q is unknown; waiting", obs.Status), Events: append(events, EventUnknownStatus)}
+	}
+
+	next, ok := p.Other(obs.Config)
+	if !ok {
+		return s, Decision{Kind: Report, Events: append(events, EventDrift),
+			Reason: fmt.Sprintf("endpoint is on config %q, which is neither A (%s) nor B (%s); refresh paused until it is back on one of them", obs.Config, p.ConfigA, p.ConfigB)}
+	}
+	switch {
+	case s.Desired <= s.Deployed:
+		return s, Decision{Kind: NoOp, Reason: "up to date", Events: events}
+	case s.Desired <= s.Failed:
+		return s, Decision{Kind: NoOp, Events: events,
+			Reason: "the last update of these artifacts failed; waiting for a newer change"}
+	}
+	if until := s.LastChangeAt.Add(p.QuietPeriod); p.MarkerKey == "" && now.Before(until) {
+		return s, Decision{Kind: Wait, Until: until, Events: events,
+			Reason: fmt.Sprintf("quiet period: last change %s, updating after %s", s.LastChangeAt.Format(time.RFC3339), until.Format(time.RFC3339))}
+	}
+	s.InFlight = &Deployment{Seq: s.Desired, Config: next, From: obs.Config, StartedAt: now}
+	return s, Decision{Kind: Update, Config: next, Seq: s.Desired, Events: events,
+		Reason: fmt.Sprintf("%d change(s) since the last deployment; swapping %s -> %s", s.Desired-max(s.Deployed, s.Failed), obs.Config, next)}
+}
+
+// Confirm records that UpdateEndpoint accepted the deployment with sequence seq.
+func Confirm(s State, seq int64) State {
+	if s.InFlight != nil && s.InFlight.Seq == seq {
+		s.InFlight = cloneDeployment(s.InFlight)
+		s.InFlight.Confirmed = true
+	}
+	return s
+}
+
+// Abandon records that UpdateEndpoint refused the deployment with sequence seq (the endpoint
+// turned busy, throttling): the intent is dropped and the changes stay pending for the next pass.
+func Abandon(s State, seq int64) State {
+	if s.InFlight != nil && s.InFlight.Seq == seq && !s.InFlight.Confirmed {
+		s.InFlight = nil
+	}
+	return s
+}
+
+func finish(s State, ok bool, reason string, now time.Time) State {
+	d := s.InFlight
+	s.InFlight = nil
+	s.LastResult = &Result{Seq: d.Seq, Config: d.Config, Succeeded: ok, Reason: reason, At: now}
+	if ok {
+		s.Deployed = max(s.Deployed, d.Seq)
+	} else {
+		s.Failed = max(s.Failed, d.Seq)
+	}
+	return s
+}
+
+func cloneDeployment(d *Deployment) *Deployment {
+	c := *d
+	return &c
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no reason given"
+	}
+	return s
+}

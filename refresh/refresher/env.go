@@ -1,0 +1,30 @@
+package refresher
+
+// Environment variables of the refresher Lambda. The endpoint construct sets them; Load reads
+// them. They are the whole contract between the two, so both sides use these constants.
+const (
+	// EnvEndpointName is the endpoint to keep fresh.
+	EnvEndpointName = "SMCD_ENDPOINT_NAME"
+	// EnvConfigA and EnvConfigB name the two identical endpoint configs.
+	EnvConfigA = "SMCD_CONFIG_A"
+	EnvConfigB = "SMCD_CONFIG_B"
+	// EnvTableName is the DynamoDB table holding one state item per endpoint.
+	EnvTableName = "SMCD_TABLE_NAME"
+	// EnvQuietPeriod is a Go duration ("0s", "2m"): how long after the newest change to wait.
+	EnvQuietPeriod = "SMCD_QUIET_PERIOD"
+	// EnvMarkerKey is an optional completion marker object key.
+	EnvMarkerKey = "SMCD_MARKER_KEY"
+	// EnvWatch is JSON: {"bucket": "...", "filters": [{"prefix": "...", "suffix": "..."}]}.
+	// Events for other buckets or keys are ignored (defence in depth behind the rule patterns).
+	EnvWatch = "SMCD_WATCH"
+	// EnvRetainAllVariantProperties is "true" (default) or "false".
+	EnvRetainAllVariantProperties = "SMCD_RETAIN_ALL_VARIANT_PROPERTIES"
+	// EnvDeploymentConfig is optional JSON in the SageMaker API's DeploymentConfig shape
+	// (BlueGreenUpdatePolicy, RollingUpdatePolicy, AutoRollbackConfiguration).
+	EnvDeploymentConfig = "SMCD_DEPLOYMENT_CONFIG"
+	// EnvMetricsNamespace is the CloudWatch namespace of the embedded metrics (default SagemakerCD).
+	EnvMetricsNamespace = "SMCD_METRICS_NAMESPACE"
+)
+
+// DefaultMetricsNamespace is the CloudWatch namespace when EnvMetricsNamespace is unset.
+const DefaultMetricsNamespace = "SagemakerCD"
