@@ -140,6 +140,184 @@ sm_models.SageMakerModelBackend.describe_endpoint = describe_endpoint
 sm_models.SageMakerModelBackend.list_endpoints = list_endpoints
 sm_responses.SageMakerResponse.update_endpoint = response_update_endpoint
 
+
+# ---------------------------------------------------------------------------------------------
+# Model registry (promotion). Owned by the promotion engineer; keep edits local to this section.
+#
+# moto 5.2.1's model registry lacks what cross-account promotion relies on. These patches make it
+# behave like SageMaker for the calls smcd promote makes, and nothing else:
+#
+# * DescribeModelPackageGroup accepts a group ARN as well as a name (SageMaker does).
+# * Reads by ARN across accounts (ListModelPackages with a group ARN, DescribeModelPackage and
+#   DescribeModelPackageGroup with an ARN of another account) are answered from the owning
+#   account, but only when that group has a resource policy (PutModelPackageGroupPolicy) whose
+#   text names the caller's account id; otherwise AccessDeniedException, as in SageMaker.
+# * Put/Get/DeleteModelPackageGroupPolicy are added (the policy lives on the group, so a reset
+#   drops it with the group).
+# * UpdateModelPackage no longer wipes CustomerMetadataProperties and ApprovalDescription when the
+#   call does not pass them (moto set them to None).
+# * CreateModelPackage keeps SkipModelValidation, SourceUri, ModelCard, ModelLifeCycle and
+#   SecurityConfig and DescribeModelPackage returns them.
+# * ListTags/AddTags/DeleteTags work on model package ARNs (model-package/<group>/<version>).
+# ---------------------------------------------------------------------------------------------
+
+import json as _json
+import re as _re
+
+from moto.core.exceptions import JsonRESTError as _JsonRESTError
+
+_EXTRA_PACKAGE_FIELDS = {
+    "SkipModelValidation": "skip_model_validation",
+    "SourceUri": "source_uri",
+    "ModelCard": "model_card",
+    "ModelLifeCycle": "model_life_cycle",
+    "SecurityConfig": "security_config",
+}
+
+
+class _AccessDenied(_JsonRESTError):
+    def __init__(self, message):
+        super().__init__("AccessDeniedException", message)
+
+
+def _arn_parts(value):
+    """Returns (account, region, resource) for a SageMaker ARN, or None for a plain name."""
+    m = _re.match(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):(.+)$", value or "")
+    if not m:
+        return None
+    return m.group(2), m.group(1), m.group(3)
+
+
+def _owner_backend(self, arn):
+    """The backend that owns arn; checks the group resource policy for cross-account reads."""
+    parts = _arn_parts(arn)
+    if parts is None or parts[0] == self.account_id:
+        return self
+    account, region, resource = parts
+    owner = sm_models.sagemaker_backends[account][region]
+    group = owner.model_package_groups.get(resource.split("/")[1] if "/" in resource else "")
+    policy = getattr(group, "smcd_resource_policy", None) or ""
+    if self.account_id not in policy:
+        raise _AccessDenied(
+            f"User: arn:aws:iam::{self.account_id}:root is not authorized to read {arn} "
+            "because no resource-based policy allows it"
+        )
+    return owner
+
+
+_orig_describe_group = sm_models.SageMakerModelBackend.describe_model_package_group
+_orig_list_packages = sm_models.SageMakerModelBackend.list_model_packages
+_orig_describe_package = sm_models.SageMakerModelBackend.describe_model_package
+_orig_update_package = sm_models.SageMakerModelBackend.update_model_package
+_orig_create_package_response = sm_responses.SageMakerResponse.create_model_package
+_orig_resource_from_arn = sm_models.SageMakerModelBackend._get_resource_from_arn
+_orig_package_response_object = sm_models.ModelPackage.gen_response_object
+
+
+def describe_model_package_group(self, model_package_group_name):
+    owner = _owner_backend(self, model_package_group_name)
+    if _arn_parts(model_package_group_name):
+        model_package_group_name = model_package_group_name.split("/")[-1]
+    return _orig_describe_group(owner, model_package_group_name)
+
+
+def list_model_packages(self, *args, **kwargs):
+    group = kwargs.get("model_package_group_name")
+    owner = _owner_backend(self, group) if group else self
+    return _orig_list_packages(owner, *args, **kwargs)
+
+
+def describe_model_package(self, model_package_name):
+    return _orig_describe_package(_owner_backend(self, model_package_name), model_package_name)
+
+
+def update_model_package(self, model_package_arn, model_approval_status, approval_description,
+                         customer_metadata_properties, customer_metadata_properties_to_remove,
+                         additional_inference_specifications_to_add):
+    mapped = self.model_package_name_mapping.get(model_package_arn, model_package_arn)
+    package = self.model_packages.get(mapped)
+    if package is not None:
+        if approval_description is None:
+            approval_description = package.approval_description
+        if customer_metadata_properties is None:
+            customer_metadata_properties = dict(package.customer_metadata_properties or {})
+        else:
+            merged = dict(package.customer_metadata_properties or {})
+            merged.update(customer_metadata_properties)
+            customer_metadata_properties = merged
+    return _orig_update_package(self, model_package_arn, model_approval_status,
+                                approval_description, customer_metadata_properties,
+                                customer_metadata_properties_to_remove or [],
+                                additional_inference_specifications_to_add)
+
+
+def response_create_model_package(self):
+    result = _orig_create_package_response(self)
+    arn = result.result["ModelPackageArn"]
+    package = self.sagemaker_backend.model_packages.get(arn)
+    if package is not None:
+        for field, attr in _EXTRA_PACKAGE_FIELDS.items():
+            setattr(package, attr, self._get_param(field))
+    return result
+
+
+def package_response_object(self):
+    response = _orig_package_response_object(self)
+    for field, attr in _EXTRA_PACKAGE_FIELDS.items():
+        value = getattr(self, attr, None)
+        if value is not None:
+            response[field] = value
+    return response
+
+
+def _resource_from_arn(self, arn):
+    parts = _arn_parts(arn)
+    if parts and parts[2].startswith("model-package/"):
+        package = self.model_packages.get(arn)
+        if package is None:
+            raise ValidationError(message=f"Could not find model-package with ARN {arn}")
+        if package.tags is None:
+            package.tags = []
+        return package
+    return _orig_resource_from_arn(self, arn)
+
+
+def response_put_model_package_group_policy(self):
+    name = self._get_param("ModelPackageGroupName")
+    group = self.sagemaker_backend.describe_model_package_group(name)
+    _json.loads(self._get_param("ResourcePolicy"))  # must be JSON, as in SageMaker
+    group.smcd_resource_policy = self._get_param("ResourcePolicy")
+    return ActionResult({"ModelPackageGroupArn": group.arn})
+
+
+def response_get_model_package_group_policy(self):
+    name = self._get_param("ModelPackageGroupName")
+    group = self.sagemaker_backend.describe_model_package_group(name)
+    policy = getattr(group, "smcd_resource_policy", None)
+    if policy is None:
+        raise ValidationError(message=f"Cannot find resource policy for {group.arn}")
+    return ActionResult({"ResourcePolicy": policy})
+
+
+def response_delete_model_package_group_policy(self):
+    name = self._get_param("ModelPackageGroupName")
+    group = self.sagemaker_backend.describe_model_package_group(name)
+    group.smcd_resource_policy = None
+    return EmptyResult()
+
+
+sm_models.SageMakerModelBackend.describe_model_package_group = describe_model_package_group
+sm_models.SageMakerModelBackend.list_model_packages = list_model_packages
+sm_models.SageMakerModelBackend.describe_model_package = describe_model_package
+sm_models.SageMakerModelBackend.update_model_package = update_model_package
+sm_models.SageMakerModelBackend._get_resource_from_arn = _resource_from_arn
+sm_models.ModelPackage.gen_response_object = package_response_object
+sm_responses.SageMakerResponse.create_model_package = response_create_model_package
+sm_responses.SageMakerResponse.put_model_package_group_policy = response_put_model_package_group_policy
+sm_responses.SageMakerResponse.get_model_package_group_policy = response_get_model_package_group_policy
+sm_responses.SageMakerResponse.delete_model_package_group_policy = response_delete_model_package_group_policy
+
+
 if __name__ == "__main__":
     from moto.server import main
 
