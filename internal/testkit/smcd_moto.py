@@ -318,6 +318,32 @@ sm_responses.SageMakerResponse.get_model_package_group_policy = response_get_mod
 sm_responses.SageMakerResponse.delete_model_package_group_policy = response_delete_model_package_group_policy
 
 
+# ---------------------------------------------------------------------------------------------
+# DeleteModelPackage (package cleaner). Owned by the promote-pipeline engineer; keep edits local.
+#
+# moto 5.2.1 has no DeleteModelPackage. Like SageMaker, it takes a name or ARN, removes the package
+# and answers ValidationException when the package does not exist. The group stays.
+# ---------------------------------------------------------------------------------------------
+
+
+def delete_model_package(self, model_package_name):
+    arn = self.model_package_name_mapping.get(model_package_name, model_package_name)
+    if arn not in self.model_packages:
+        raise ValidationError(message=f"Model package {model_package_name} does not exist.")
+    del self.model_packages[arn]
+    for key in [k for k, v in self.model_package_name_mapping.items() if v == arn]:
+        del self.model_package_name_mapping[key]
+
+
+def response_delete_model_package(self):
+    self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+    return EmptyResult()
+
+
+sm_models.SageMakerModelBackend.delete_model_package = delete_model_package
+sm_responses.SageMakerResponse.delete_model_package = response_delete_model_package
+
+
 if __name__ == "__main__":
     from moto.server import main
 

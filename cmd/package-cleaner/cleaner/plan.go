@@ -1,0 +1,63 @@
+package cleaner
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/cfn"
+)
+
+// LineageKey is the CustomerMetadataProperties key (and tag key) smcd promote writes on every
+// target model package: its value is the ARN of the source model package it was promoted from.
+const LineageKey = "smcd:source-model-package-arn"
+
+// Package is what the core needs to know about one target model package.
+type Package struct {
+	// ARN is the target model package ARN.
+	ARN string
+	// Metadata is the package's CustomerMetadataProperties.
+	Metadata map[string]string
+}
+
+var groupARN = regexp.MustCompile(`^arn:(aws[a-z-]*):sagemaker:([a-z0-9-]+):([0-9]{12}):model-package-group/([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})$`)
+
+// SourcePackagePrefix returns the prefix every model package ARN of the source group starts
+// with, e.g. "arn:aws:sagemaker:us-east-1:444333666777:model-package/my-group/". SageMaker writes
+// resource names lower case in ARNs, so the prefix is lower case and comparisons ignore case.
+func SourcePackagePrefix(sourceGroupARN string) (string, error) {
+	m := groupARN.FindStringSubmatch(sourceGroupARN)
+	if m == nil {
+		return "", fmt.Errorf("source model package group ARN %q: expected arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>", sourceGroupARN)
+	}
+	return strings.ToLower(fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package/%s/", m[1], m[2], m[3], m[4])), nil
+}
+
+// SelectPromoted returns, sorted, the ARNs of the packages whose lineage marker names a package
+// of the source group. Packages without the marker, or promoted from another group (including a
+// group whose name merely starts with the same letters), are kept.
+func SelectPromoted(sourceGroupARN string, pkgs []Package) ([]string, error) {
+	prefix, err := SourcePackagePrefix(sourceGroupARN)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range pkgs {
+		src := strings.ToLower(p.Metadata[LineageKey])
+		if strings.HasPrefix(src, prefix) && len(src) > len(prefix) && !strings.Contains(src[len(prefix):], "/") {
+			out = append(out, p.ARN)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ShouldClean decides whether a custom resource request must delete promoted packages: only a
+// Delete request while the stack itself is being deleted (any DELETE_* stack status). A Delete
+// that CloudFormation sends because the resource left the template during an update (status
+// UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, e.g. retain_on_delete switched back to true) or during a
+// rollback keeps the packages.
+func ShouldClean(request cfn.RequestType, stackStatus string) bool {
+	return request == cfn.RequestDelete && strings.HasPrefix(stackStatus, "DELETE_")
+}
