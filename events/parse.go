@@ -1,0 +1,77 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+)
+
+// Kind says which of the events this package knows an EventBridge event is.
+type Kind int
+
+// Event kinds.
+const (
+	// KindUnknown is any other event.
+	KindUnknown Kind = iota
+	// KindS3Object is an S3 "Object Created" or "Object Deleted" event.
+	KindS3Object
+	// KindEndpointStateChange is a "SageMaker Endpoint State Change" event.
+	KindEndpointStateChange
+	// KindSchedule is an EventBridge "Scheduled Event".
+	KindSchedule
+)
+
+func (k Kind) String() string {
+	return [...]string{"unknown", "s3-object", "endpoint-state-change", "schedule"}[k]
+}
+
+// Classify returns the kind of e from its source and detail type.
+func Classify(e lambdaevents.CloudWatchEvent) Kind {
+	switch {
+	case e.Source == SourceS3 && (e.DetailType == DetailTypeObjectCreated || e.DetailType == DetailTypeObjectDeleted):
+		return KindS3Object
+	case e.Source == SourceSageMaker && e.DetailType == DetailTypeEndpointStateChange:
+		return KindEndpointStateChange
+	case e.Source == SourceSchedule && e.DetailType == DetailTypeScheduledEvent:
+		return KindSchedule
+	}
+	return KindUnknown
+}
+
+// ParseS3Object reads the change an S3 "Object Created"/"Object Deleted" event describes.
+func ParseS3Object(e lambdaevents.CloudWatchEvent) (S3ObjectChange, error) {
+	if Classify(e) != KindS3Object {
+		return S3ObjectChange{}, fmt.Errorf("event %s: source %q detail-type %q is not an S3 object event", e.ID, e.Source, e.DetailType)
+	}
+	var d S3ObjectDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		return S3ObjectChange{}, fmt.Errorf("event %s: decode S3 detail: %w", e.ID, err)
+	}
+	if d.Bucket.Name == "" || d.Object.Key == "" {
+		return S3ObjectChange{}, fmt.Errorf("event %s: S3 detail without bucket name or object key", e.ID)
+	}
+	return S3ObjectChange{
+		Bucket:    d.Bucket.Name,
+		Key:       d.Object.Key,
+		Sequencer: d.Object.Sequencer,
+		Deleted:   e.DetailType == DetailTypeObjectDeleted,
+		At:        e.Time,
+	}, nil
+}
+
+// ParseEndpointStateChange reads the detail of a "SageMaker Endpoint State Change" event.
+func ParseEndpointStateChange(e lambdaevents.CloudWatchEvent) (EndpointStateChangeDetail, error) {
+	if Classify(e) != KindEndpointStateChange {
+		return EndpointStateChangeDetail{}, fmt.Errorf("event %s: source %q detail-type %q is not an endpoint state change", e.ID, e.Source, e.DetailType)
+	}
+	var d EndpointStateChangeDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		return EndpointStateChangeDetail{}, fmt.Errorf("event %s: decode endpoint state change: %w", e.ID, err)
+	}
+	if d.EndpointName == "" {
+		return EndpointStateChangeDetail{}, errors.New("event " + e.ID + ": endpoint state change without EndpointName")
+	}
+	return d, nil
+}

@@ -1,0 +1,59 @@
+package events
+
+import "time"
+
+// Source and detail types of the S3 events sent to EventBridge (buckets with EventBridge
+// notifications enabled).
+const (
+	// SourceS3 is the "source" of every S3 EventBridge event.
+	SourceS3 = "aws.s3"
+	// DetailTypeObjectCreated is sent for PUT, POST, COPY and CompleteMultipartUpload.
+	DetailTypeObjectCreated = "Object Created"
+	// DetailTypeObjectDeleted is sent for DeleteObject and lifecycle expiration.
+	DetailTypeObjectDeleted = "Object Deleted"
+)
+
+// S3ObjectDetail is the "detail" of an S3 "Object Created" or "Object Deleted" event.
+type S3ObjectDetail struct {
+	Version string         `json:"version"`
+	Bucket  S3DetailBucket `json:"bucket"`
+	Object  S3DetailObject `json:"object"`
+	// RequestID is S3's request id of the call that made the change.
+	RequestID string `json:"request-id"`
+	// Requester is the account id or AWS service principal that made the request.
+	Requester       string `json:"requester"`
+	SourceIPAddress string `json:"source-ip-address,omitempty"`
+	// Reason is the API family: PutObject, POST Object, CopyObject, CompleteMultipartUpload
+	// (created), DeleteObject, Lifecycle Expiration (deleted).
+	Reason string `json:"reason"`
+	// DeletionType is "Permanently Deleted" or "Delete Marker Created" (deleted events only).
+	DeletionType string `json:"deletion-type,omitempty"`
+}
+
+// S3DetailBucket names the bucket of an S3 event.
+type S3DetailBucket struct {
+	Name string `json:"name"`
+}
+
+// S3DetailObject describes the object of an S3 event.
+type S3DetailObject struct {
+	// Key is the object key (not URL-encoded, unlike classic S3 notifications).
+	Key string `json:"key"`
+	// Size is absent on deletions.
+	Size *int64 `json:"size,omitempty"`
+	// ETag is absent on deletions.
+	ETag      string `json:"etag,omitempty"`
+	VersionID string `json:"version-id,omitempty"`
+	// Sequencer orders events for the same key: a greater value (after padding the shorter
+	// hex string with leading zeros) is a later change.
+	Sequencer string `json:"sequencer"`
+}
+
+// S3ObjectChange is the part of an S3 event the refresher acts on.
+type S3ObjectChange struct {
+	Bucket, Key, Sequencer string
+	// Deleted is true for "Object Deleted".
+	Deleted bool
+	// At is the event time.
+	At time.Time
+}
