@@ -1,0 +1,25 @@
+package promotion_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+)
+
+var moto *testkit.Moto
+
+func TestMain(m *testing.M) { testkit.RunWithMoto(m, &moto, testkit.Options{}) }
+
+func newEnv(t *testing.T) (context.Context, *promotiontest.Env) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	env, err := promotiontest.New(ctx, moto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, env
+}

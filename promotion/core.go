@@ -1,0 +1,250 @@
+package promotion
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+)
+
+// LineageKey names the CustomerMetadataProperties entry and the tag that hold the source model
+// package ARN on a promoted package.
+const LineageKey = "smcd:source-model-package-arn"
+
+// Project tag keys that SageMaker uses to associate a model package group with a project.
+const (
+	ProjectIDTag   = "sagemaker:project-id"
+	ProjectNameTag = "sagemaker:project-name"
+)
+
+var groupARNPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):sagemaker:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):model-package-group/([a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$`)
+
+// GroupARN is a parsed model package group ARN.
+type GroupARN struct {
+	Partition, Region, AccountID, Name string
+}
+
+// String returns the ARN.
+func (g GroupARN) String() string {
+	return "arn:" + g.Partition + ":sagemaker:" + g.Region + ":" + g.AccountID + ":model-package-group/" + g.Name
+}
+
+// ParseGroupARN parses arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME.
+func ParseGroupARN(s string) (GroupARN, error) {
+	m := groupARNPattern.FindStringSubmatch(s)
+	if m == nil {
+		return GroupARN{}, fmt.Errorf("source group ARN %q: want arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME", s)
+	}
+	return GroupARN{Partition: m[1], Region: m[2], AccountID: m[3], Name: m[4]}, nil
+}
+
+var groupNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+
+// ValidateGroupName checks a model package group name (1-63 letters, digits and hyphens).
+func ValidateGroupName(s string) error {
+	if !groupNamePattern.MatchString(s) {
+		return fmt.Errorf("target group %q: want 1-63 letters, digits or hyphens, starting with a letter or digit", s)
+	}
+	return nil
+}
+
+var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// ValidateBucketName checks the S3 bucket naming rules (3-63 lowercase letters, digits, dots and
+// hyphens; no "..", not an IP address).
+func ValidateBucketName(s string) error {
+	if !bucketPattern.MatchString(s) || strings.Contains(s, "..") || regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`).MatchString(s) {
+		return fmt.Errorf("bucket %q: want an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)", s)
+	}
+	return nil
+}
+
+// S3Location is a bucket and a key (or key prefix).
+type S3Location struct {
+	Bucket, Key string
+}
+
+// URI returns s3://bucket/key.
+func (l S3Location) URI() string { return "s3://" + l.Bucket + "/" + l.Key }
+
+// ParseS3URI splits s3://bucket/key.
+func ParseS3URI(uri string) (S3Location, error) {
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	if !ok {
+		return S3Location{}, fmt.Errorf("S3 URI %q: want s3://bucket/key", uri)
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if err := ValidateBucketName(bucket); err != nil {
+		return S3Location{}, fmt.Errorf("S3 URI %q: %w", uri, err)
+	}
+	return S3Location{Bucket: bucket, Key: key}, nil
+}
+
+// UnsafeKeyError reports a source key that cannot be copied safely: ".." or "." segments, empty
+// segments, or 0-byte "folder" marker objects under a model prefix.
+type UnsafeKeyError struct {
+	Bucket, Key, Reason string
+}
+
+func (e *UnsafeKeyError) Error() string {
+	return fmt.Sprintf("unsafe source key s3://%s/%s: %s", e.Bucket, e.Key, e.Reason)
+}
+
+// CheckKey refuses keys that would not map one-to-one onto a target key. A key in an S3 prefix
+// (inPrefix) must also not be a 0-byte folder marker (a key ending in "/").
+func CheckKey(bucket, key string, size int64, inPrefix bool) error {
+	if key == "" {
+		return &UnsafeKeyError{Bucket: bucket, Key: key, Reason: "empty key"}
+	}
+	if inPrefix && strings.HasSuffix(key, "/") && size == 0 {
+		return &UnsafeKeyError{Bucket: bucket, Key: key, Reason: "0-byte folder marker under a model prefix"}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch seg {
+		case "":
+			return &UnsafeKeyError{Bucket: bucket, Key: key, Reason: `empty path segment ("//", leading or trailing "/")`}
+		case ".", "..":
+			return &UnsafeKeyError{Bucket: bucket, Key: key, Reason: fmt.Sprintf("%q path segment", seg)}
+		}
+	}
+	return nil
+}
+
+// TargetKey maps a source object to its target key:
+// <prefix>/<group>/<version>/<source-bucket>/<source-key>, with an empty prefix left out.
+func TargetKey(prefix, group string, version int32, src S3Location) string {
+	parts := []string{group, strconv.Itoa(int(version)), src.Bucket, src.Key}
+	if p := strings.Trim(prefix, "/"); p != "" {
+		parts = append([]string{p}, parts...)
+	}
+	// path.Join would clean away a trailing "/" of a prefix URI; keep it.
+	return strings.Join(parts, "/")
+}
+
+// ValidatePrefix checks a --target-prefix: no empty, "." or ".." segments once trimmed of "/".
+func ValidatePrefix(p string) error {
+	t := strings.Trim(p, "/")
+	if t == "" {
+		return nil
+	}
+	if path.Clean(t) != t || strings.HasPrefix(t, "../") || t == ".." || t == "." {
+		return fmt.Errorf("target prefix %q: want key segments without \"..\", \".\" or \"//\"", p)
+	}
+	return nil
+}
+
+// LatestApproved picks the approved package with the newest CreationTime (ties: highest version),
+// whatever order the summaries come in. ok is false when none is approved.
+func LatestApproved(summaries []types.ModelPackageSummary) (latest types.ModelPackageSummary, ok bool) {
+	for _, s := range summaries {
+		if s.ModelApprovalStatus != types.ModelApprovalStatusApproved || s.ModelPackageArn == nil {
+			continue
+		}
+		if !ok || newer(s, latest) {
+			latest, ok = s, true
+		}
+	}
+	return latest, ok
+}
+
+func newer(a, b types.ModelPackageSummary) bool {
+	at, bt := a.CreationTime, b.CreationTime
+	switch {
+	case at != nil && bt != nil && !at.Equal(*bt):
+		return at.After(*bt)
+	case at != nil && bt == nil:
+		return true
+	case at == nil && bt != nil:
+		return false
+	}
+	return version(a.ModelPackageVersion) > version(b.ModelPackageVersion)
+}
+
+func version(v *int32) int32 {
+	if v == nil {
+		return 0
+	}
+	return *v
+}
+
+// TargetCopy is a package in the target group and the source package it was promoted from.
+type TargetCopy struct {
+	ARN       string
+	SourceARN string
+	Status    types.ModelApprovalStatus
+}
+
+// Action is what one promotion pass does.
+type Action string
+
+// Actions of a promotion pass.
+const (
+	// ActionPromote copies the chosen source package's artifacts and registers it.
+	ActionPromote Action = "promote"
+	// ActionUpToDate: the target already holds a copy of the latest approved package.
+	ActionUpToDate Action = "up-to-date"
+	// ActionNothingApproved: the source group has no approved package; nothing to promote.
+	ActionNothingApproved Action = "nothing-approved"
+)
+
+// Decision is the pure outcome of comparing the source group with the target group.
+type Decision struct {
+	Action Action
+	// Reject lists target copies whose source package is now Rejected and that are not yet
+	// Rejected themselves.
+	Reject []TargetCopy
+	// Existing is the target copy of the latest approved package (ActionUpToDate).
+	Existing *TargetCopy
+	// Reason explains the decision in words.
+	Reason string
+}
+
+// Decide compares the latest approved source package (nil when none), the set of source packages
+// now Rejected, and the target copies found by lineage.
+func Decide(latest *types.ModelPackageSummary, rejected map[string]bool, copies []TargetCopy) Decision {
+	var d Decision
+	for _, c := range copies {
+		if rejected[c.SourceARN] && c.Status != types.ModelApprovalStatusRejected {
+			d.Reject = append(d.Reject, c)
+		}
+	}
+	if latest == nil {
+		d.Action = ActionNothingApproved
+		d.Reason = "the source group has no Approved model package"
+		return d
+	}
+	src := deref(latest.ModelPackageArn)
+	for _, c := range copies {
+		if c.SourceARN == src {
+			c := c
+			d.Action, d.Existing = ActionUpToDate, &c
+			d.Reason = fmt.Sprintf("%s (latest Approved) is already promoted as %s", src, c.ARN)
+			return d
+		}
+	}
+	d.Action = ActionPromote
+	d.Reason = fmt.Sprintf("%s is the newest Approved package (version %d, created %s) and has no copy in the target group",
+		src, version(latest.ModelPackageVersion), fmtTime(latest))
+	return d
+}
+
+func fmtTime(s *types.ModelPackageSummary) string {
+	if s.CreationTime == nil {
+		return "at an unknown time"
+	}
+	return s.CreationTime.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ErrNoVersion is returned for a source package without a version (an unversioned package).
+var ErrNoVersion = errors.New("source model package has no version")

@@ -1,0 +1,16 @@
+// Package promotion promotes the latest approved SageMaker model package of a source model
+// package group (often in another account) into a target model package group: it copies every
+// artifact server-side into the target bucket, verifies each copy, and registers the package with
+// lineage so that re-runs converge instead of duplicating.
+//
+// The package has a pure core (LatestApproved, BuildTarget, TargetKey, CheckKey, Decide: no I/O,
+// tested exhaustively) and a thin adapter (Promoter, Copier) that talks to AWS through narrow
+// interfaces with the SDK's exact method signatures.
+//
+// Target key layout (deterministic, so re-runs overwrite the same keys):
+//
+//	<target-prefix>/<source-group-name>/<source-package-version>/<source-bucket>/<source-key>
+//
+// The target package carries the source package ARN in CustomerMetadataProperties and in a tag,
+// both under LineageKey ("smcd:source-model-package-arn").
+package promotion
