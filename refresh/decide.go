@@ -15,6 +15,10 @@ type Observation struct {
 	Config string
 	// FailureReason is SageMaker's reason for the last failure, if any.
 	FailureReason string
+	// LastModified is DescribeEndpoint's LastModifiedTime (zero when unknown). SageMaker moves it
+	// when an update starts and ends, so an unconfirmed intent whose endpoint changed after the
+	// decision is known to have run even if no pass saw it Updating.
+	LastModified time.Time
 }
 
 // Kind is the action a Decision asks for.
@@ -58,7 +62,9 @@ type Decision struct {
 	Config string
 	// Seq is the Desired value an Update includes.
 	Seq int64
-	// Until is when a quiet-period Wait ends (zero for status waits).
+	// Until is when a time-bound Wait ends: the quiet period, or the lease of an intent that
+	// another invocation may be about to execute. Zero for waits on the endpoint status. An
+	// executor may schedule a reconcile at Until; the periodic reconcile heals it otherwise.
 	Until time.Time
 	// Reason says why, in words for logs and `smcd status`.
 	Reason string
@@ -92,15 +98,22 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 		case class == ClassReady && obs.Config == d.Config:
 			s = finish(s, true, "", now)
 			events = append(events, EventUpdateSucceeded)
+		case class == ClassReady && !d.Confirmed && d.FromModified.Before(obs.LastModified) && !d.FromModified.IsZero():
+			// Nobody saw it Updating, but the endpoint changed after the decision and is not on
+			// the target: the update ran and rolled back (or was overridden). Not retried.
+			s = finish(s, false, failureReason(obs, d), now)
+			events = append(events, EventUpdateFailed)
+		case class == ClassReady && !d.Confirmed && now.Before(d.StartedAt.Add(p.intentTimeout())):
+			// The invocation that recorded the intent may be about to call UpdateEndpoint;
+			// deciding again now would race it into "Cannot update in-progress endpoint".
+			until := d.StartedAt.Add(p.intentTimeout())
+			return s, Decision{Kind: Wait, Until: until,
+				Reason: fmt.Sprintf("update to %s is being started (intent recorded %s); waiting until %s", d.Config, d.StartedAt.Format(time.RFC3339), until.Format(time.RFC3339))}
 		case class == ClassReady && !d.Confirmed:
 			s.InFlight = nil
 			events = append(events, EventUpdateLost)
 		case class == ClassReady:
-			reason := obs.FailureReason
-			if reason == "" {
-				reason = fmt.Sprintf("endpoint returned to %s instead of %s", obs.Config, d.Config)
-			}
-			s = finish(s, false, reason, now)
+			s = finish(s, false, failureReason(obs, d), now)
 			events = append(events, EventUpdateFailed)
 		default:
 			return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint status %q is unknown; waiting", obs.Status), Events: []Event{EventUnknownStatus}}
@@ -132,7 +145,7 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 		return s, Decision{Kind: Wait, Until: until, Events: events,
 			Reason: fmt.Sprintf("quiet period: last change %s, updating after %s", s.LastChangeAt.Format(time.RFC3339), until.Format(time.RFC3339))}
 	}
-	s.InFlight = &Deployment{Seq: s.Desired, Config: next, From: obs.Config, StartedAt: now}
+	s.InFlight = &Deployment{Seq: s.Desired, Config: next, From: obs.Config, StartedAt: now, FromModified: obs.LastModified}
 	return s, Decision{Kind: Update, Config: next, Seq: s.Desired, Events: events,
 		Reason: fmt.Sprintf("%d change(s) since the last deployment; swapping %s -> %s", s.Desired-max(s.Deployed, s.Failed), obs.Config, next)}
 }
@@ -148,8 +161,11 @@ func Confirm(s State, seq int64) State {
 
 // Abandon records that UpdateEndpoint refused the deployment with sequence seq (the endpoint
 // turned busy, throttling): the intent is dropped and the changes stay pending for the next pass.
+// A refused call never started, so the intent is dropped even when a pass marked it confirmed
+// (it saw the endpoint Updating, which was then someone else's update): keeping it would later
+// book that update's end as ours, and a failure would block the pending changes.
 func Abandon(s State, seq int64) State {
-	if s.InFlight != nil && s.InFlight.Seq == seq && !s.InFlight.Confirmed {
+	if s.InFlight != nil && s.InFlight.Seq == seq {
 		s.InFlight = nil
 	}
 	return s
@@ -170,6 +186,13 @@ func finish(s State, ok bool, reason string, now time.Time) State {
 func cloneDeployment(d *Deployment) *Deployment {
 	c := *d
 	return &c
+}
+
+func failureReason(obs Observation, d *Deployment) string {
+	if obs.FailureReason != "" {
+		return obs.FailureReason
+	}
+	return fmt.Sprintf("endpoint returned to %s instead of %s", obs.Config, d.Config)
 }
 
 func orUnknown(s string) string {

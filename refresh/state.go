@@ -46,6 +46,9 @@ type Deployment struct {
 	From string `json:"from"`
 	// StartedAt is when the decision was made.
 	StartedAt time.Time `json:"startedAt"`
+	// FromModified is the endpoint's LastModifiedTime when the decision was made (zero when
+	// unknown); a later LastModifiedTime proves the update ran.
+	FromModified time.Time `json:"fromModified,omitzero"`
 	// Confirmed is set once UpdateEndpoint was accepted (or the endpoint was seen Updating).
 	// An unconfirmed deployment whose endpoint is InService on From never happened: the
 	// process stopped between recording the intent and calling UpdateEndpoint.
@@ -83,10 +86,24 @@ type Policy struct {
 	MarkerKey string
 	// MaxSeen bounds the Seen map (default 1000 keys).
 	MaxSeen int
+	// IntentTimeout is how long an unconfirmed intent belongs to the invocation that recorded
+	// it (default DefaultIntentTimeout). Until then other passes wait instead of declaring it
+	// lost; it must exceed the refresher function's timeout.
+	IntentTimeout time.Duration
 }
 
 // DefaultMaxSeen bounds how many object keys State.Seen remembers.
 const DefaultMaxSeen = 1000
+
+// DefaultIntentTimeout is Policy.IntentTimeout when unset.
+const DefaultIntentTimeout = 2 * time.Minute
+
+func (p Policy) intentTimeout() time.Duration {
+	if p.IntentTimeout > 0 {
+		return p.IntentTimeout
+	}
+	return DefaultIntentTimeout
+}
 
 // Other returns the config to swap to from current, and false when current is neither A nor B.
 func (p Policy) Other(current string) (string, bool) {
