@@ -1,13 +1,470 @@
-// Package promotecmd holds the smcd commands of its group.
+// Package promotecmd holds `smcd promote` and `smcd promote grants`: promote the latest approved
+// model package of a source group into a target account, and print what the source account must
+// grant for that. Errors map to documented exit codes.
 package promotecmd
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // Commands returns the group's top-level commands.
 func Commands(f *cmdutil.Factory) []*cobra.Command {
+	return []*cobra.Command{NewCmdPromote(f, nil)}
+}
+
+// Options are the flags of `smcd promote`.
+type Options struct {
+	SourceGroupARN string
+	TargetBucket   string
+	TargetGroup    string
+	KMSKeyARN      string
+	SourceRoleARN  string
+	ApprovalStatus string
+	ProjectID      string
+	ProjectName    string
+	TargetPrefix   string
+	EventFile      string
+	DryRun         bool
+	Output         string
+
+	// Copier tunes the copy (tests lower the multipart threshold); zero means default.
+	Copier promotion.CopierOptions
+	// Getenv reads environment variables (default os.Getenv).
+	Getenv func(string) string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// envFlags maps flags to their environment variables (flags win).
+var envFlags = []struct{ flag, env string }{
+	{"source-group-arn", "SMCD_SOURCE_GROUP_ARN"},
+	{"target-bucket", "SMCD_TARGET_BUCKET"},
+	{"target-group", "SMCD_TARGET_GROUP"},
+	{"kms-key-arn", "SMCD_KMS_KEY_ARN"},
+	{"source-role-arn", "SMCD_SOURCE_ROLE_ARN"},
+	{"approval-status", "SMCD_APPROVAL_STATUS"},
+	{"project-id", "SMCD_PROJECT_ID"},
+	{"project-name", "SMCD_PROJECT_NAME"},
+	{"target-prefix", "SMCD_TARGET_PREFIX"},
+	{"event", "SMCD_EVENT"},
+}
+
+// NewCmdPromote builds `smcd promote`. run replaces the run function in tests (nil: runPromote).
+func NewCmdPromote(f *cmdutil.Factory, run func(context.Context, *cmdutil.Factory, *Options) error) *cobra.Command {
+	opts := &Options{}
+	if run == nil {
+		run = runPromote
+	}
+	cmd := &cobra.Command{
+		Use:   "promote --source-group-arn ARN --target-bucket NAME [flags]",
+		Short: "Promote the latest approved model package into this account",
+		Long: `Promote the latest Approved model package of a source model package group (usually in
+another account) into a target model package group in this account.
+
+Every S3 artifact of the package (model data, S3-prefix model data, metrics, drift baselines,
+sample payloads, additional inference specifications, validation inputs) is copied server-side
+into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), each copy is
+verified (size and CRC checksum, or ETag), and only then is the package registered, with the
+source package ARN recorded as lineage. Re-runs converge: a package already promoted is not
+promoted again, and a promoted package whose source is now Rejected is set to Rejected.
+
+Target keys: <target-prefix>/<source-group>/<source-version>/<source-bucket>/<source-key>
+
+Every flag has an environment variable for CodeBuild (the flag wins): SMCD_SOURCE_GROUP_ARN,
+SMCD_TARGET_BUCKET, SMCD_TARGET_GROUP, SMCD_KMS_KEY_ARN, SMCD_SOURCE_ROLE_ARN,
+SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SMCD_EVENT.
+
+Exit codes:
+  0  promoted, already up to date, or nothing approved (the message says which)
+  2  bad input (ARN, bucket name, approval status, output format, unsafe source keys)
+  3  access denied (source group, bucket or key policy, or the role to assume)
+  4  not found (source group, package, bucket or object)
+  5  integrity failure (a copy does not match its source, or cannot be verified)
+  1  any other error`,
+		Example: `  # Promote the latest approved package of a group in account 444333666777
+  smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-bucket mlops-artifacts-111222333444
+
+  # Show what would be copied and registered, without changing anything
+  smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-bucket mlops-artifacts-111222333444 --dry-run
+
+  # Read the source through a role, encrypt copies with a key, register for manual approval
+  smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-bucket mlops-artifacts-111222333444 --source-role-arn arn:aws:iam::444333666777:role/promote-read \
+    --kms-key-arn arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab \
+    --approval-status PendingManualApproval
+
+  # In CodeBuild: configuration from the environment, a JSON summary on stdout
+  SMCD_SOURCE_GROUP_ARN=arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    SMCD_TARGET_BUCKET=mlops-artifacts-111222333444 smcd promote --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := opts.applyEnv(c.Flags()); err != nil {
+				return err
+			}
+			if err := opts.validate(); err != nil {
+				return &cmdutil.UsageError{Command: c.CommandPath(), Err: err}
+			}
+			return run(c.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.SourceGroupARN, "source-group-arn", "", "source model package group ARN (required; env SMCD_SOURCE_GROUP_ARN)")
+	fl.StringVar(&opts.TargetBucket, "target-bucket", "", "bucket in this account that receives the artifacts (required; env SMCD_TARGET_BUCKET)")
+	fl.StringVar(&opts.TargetGroup, "target-group", "", "target model package group name (default: the source group's name; env SMCD_TARGET_GROUP)")
+	fl.StringVar(&opts.KMSKeyARN, "kms-key-arn", "", "KMS key ARN to encrypt the copies with SSE-KMS (env SMCD_KMS_KEY_ARN)")
+	fl.StringVar(&opts.SourceRoleARN, "source-role-arn", "", "role in the source account to read the group and artifacts through (env SMCD_SOURCE_ROLE_ARN)")
+	fl.StringVar(&opts.ApprovalStatus, "approval-status", "Approved", "status of the registered package: Approved or PendingManualApproval (env SMCD_APPROVAL_STATUS)")
+	fl.StringVar(&opts.ProjectID, "project-id", "", "SageMaker project id to tag a created target group with (env SMCD_PROJECT_ID)")
+	fl.StringVar(&opts.ProjectName, "project-name", "", "SageMaker project name to tag a created target group with (env SMCD_PROJECT_NAME)")
+	fl.StringVar(&opts.TargetPrefix, "target-prefix", "", "key prefix in the target bucket (env SMCD_TARGET_PREFIX)")
+	fl.StringVar(&opts.EventFile, "event", "", "triggering EventBridge model package state change event JSON file, logged only (env SMCD_EVENT)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (source chosen and why, objects and sizes, target package) and change nothing")
+	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
+	cmd.AddCommand(NewCmdGrants(f))
+	return cmd
+}
+
+func (o *Options) applyEnv(fl *pflag.FlagSet) error {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	for _, e := range envFlags {
+		if fl.Changed(e.flag) {
+			continue
+		}
+		if v, ok := lookup(getenv, e.env); ok {
+			if err := fl.Set(e.flag, v); err != nil {
+				return cmdutil.BadInput(fmt.Errorf("%s=%q: %w", e.env, v, err))
+			}
+		}
+	}
 	return nil
 }
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+func (o *Options) validate() error {
+	if o.SourceGroupARN == "" {
+		return errors.New("--source-group-arn (or SMCD_SOURCE_GROUP_ARN) is required")
+	}
+	if _, err := promotion.ParseGroupARN(o.SourceGroupARN); err != nil {
+		return err
+	}
+	if o.TargetBucket == "" {
+		return errors.New("--target-bucket (or SMCD_TARGET_BUCKET) is required")
+	}
+	if err := promotion.ValidateBucketName(o.TargetBucket); err != nil {
+		return fmt.Errorf("target %w", err)
+	}
+	if o.TargetGroup != "" {
+		if err := promotion.ValidateGroupName(o.TargetGroup); err != nil {
+			return err
+		}
+	}
+	if o.KMSKeyARN != "" {
+		if err := promotion.ValidateKMSKeyARN(o.KMSKeyARN); err != nil {
+			return err
+		}
+	}
+	if o.SourceRoleARN != "" && !strings.HasPrefix(o.SourceRoleARN, "arn:") || o.SourceRoleARN != "" && !strings.Contains(o.SourceRoleARN, ":role/") {
+		return fmt.Errorf("source role ARN %q: want arn:aws:iam::ACCOUNT:role/NAME", o.SourceRoleARN)
+	}
+	switch o.ApprovalStatus {
+	case string(types.ModelApprovalStatusApproved), string(types.ModelApprovalStatusPendingManualApproval):
+	default:
+		return fmt.Errorf("approval status %q: want Approved or PendingManualApproval", o.ApprovalStatus)
+	}
+	if err := promotion.ValidatePrefix(o.TargetPrefix); err != nil {
+		return err
+	}
+	switch o.Output {
+	case "text", "json":
+	default:
+		return fmt.Errorf("output format %q: want text or json", o.Output)
+	}
+	return nil
+}
+
+// Summary is the --output json document.
+type Summary struct {
+	Result     string   `json:"result"`
+	Message    string   `json:"message"`
+	SourceARN  string   `json:"sourceArn,omitempty"`
+	TargetARN  string   `json:"targetArn,omitempty"`
+	Objects    int      `json:"objects"`
+	Bytes      int64    `json:"bytes"`
+	Verified   bool     `json:"verified"`
+	Rejected   []string `json:"rejected,omitempty"`
+	DurationMS int64    `json:"durationMs"`
+	DryRun     bool     `json:"dryRun,omitempty"`
+	// Plan is set with --dry-run.
+	Plan *PlanJSON `json:"plan,omitempty"`
+}
+
+// PlanJSON is the dry-run plan in JSON.
+type PlanJSON struct {
+	Reason        string                             `json:"reason"`
+	CreateGroup   bool                               `json:"createGroup"`
+	TargetGroup   string                             `json:"targetGroup"`
+	Reject        []string                           `json:"reject,omitempty"`
+	Objects       []PlanObjectJSON                   `json:"objects,omitempty"`
+	TargetPackage *sagemaker.CreateModelPackageInput `json:"targetPackage,omitempty"`
+}
+
+// PlanObjectJSON is one planned copy.
+type PlanObjectJSON struct {
+	Source       string   `json:"source"`
+	Target       string   `json:"target"`
+	Size         int64    `json:"size"`
+	Verification string   `json:"verification"`
+	Fields       []string `json:"fields"`
+}
+
+// Build makes the promoter from AWS configuration: source clients in the source group's region,
+// through the source role when given.
+func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
+	arn, err := promotion.ParseGroupARN(o.SourceGroupARN)
+	if err != nil {
+		return nil, cmdutil.BadInput(err)
+	}
+	src := cfg.Copy()
+	src.Region = arn.Region
+	if o.SourceRoleARN != "" {
+		src.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.SourceRoleARN,
+			func(p *stscreds.AssumeRoleOptions) { p.RoleSessionName = "smcd-promote" }))
+	}
+	pathStyle := func(opt *s3.Options) { opt.UsePathStyle = cfg.BaseEndpoint != nil }
+	copts := o.Copier
+	copts.KMSKeyARN = o.KMSKeyARN
+	return &promotion.Promoter{
+		Config: promotion.Config{
+			SourceGroupARN: o.SourceGroupARN, TargetBucket: o.TargetBucket, TargetGroup: o.TargetGroup,
+			TargetPrefix: o.TargetPrefix, ApprovalStatus: types.ModelApprovalStatus(o.ApprovalStatus),
+			ProjectID: o.ProjectID, ProjectName: o.ProjectName,
+		},
+		SourceRegistry: sagemaker.NewFromConfig(src),
+		SourceStorage:  s3.NewFromConfig(src, pathStyle),
+		TargetRegistry: sagemaker.NewFromConfig(cfg),
+		Copier:         &promotion.Copier{S3: s3.NewFromConfig(cfg, pathStyle), Options: copts},
+		Clock:          o.Now,
+	}, nil
+}
+
+func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+	if o.EventFile != "" {
+		b, err := os.ReadFile(o.EventFile)
+		if err != nil {
+			return cmdutil.BadInput(fmt.Errorf("read event file: %w", err))
+		}
+		ev, err := promotion.ParseStateChangeEvent(b)
+		if err != nil {
+			return cmdutil.BadInput(fmt.Errorf("event file %s: %w", o.EventFile, err))
+		}
+		fmt.Fprintf(f.Stderr, "triggered by %s: %s is %s (converging to the source group's current state)\n",
+			ev.ID, ev.Detail.ModelPackageArn, ev.Detail.ModelApprovalStatus)
+	}
+	cfg, err := f.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := o.Build(cfg)
+	if err != nil {
+		return err
+	}
+	if o.DryRun {
+		plan, err := p.Plan(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		return printPlan(f.Stdout, o.Output, plan)
+	}
+	r := newRenderer(f, o.Output)
+	p.Copier.Progress = r.event
+	res, err := p.Promote(ctx)
+	r.finish()
+	if err != nil {
+		return mapErr(err)
+	}
+	return printResult(f.Stdout, o.Output, res)
+}
+
+// mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping.
+func mapErr(err error) error {
+	var integrity *promotion.IntegrityError
+	var unsafe *promotion.UnsafeKeyError
+	var notFound *promotion.NotFoundError
+	switch {
+	case errors.As(err, &integrity):
+		return cmdutil.WithCode(cmdutil.ExitIntegrity, err)
+	case errors.As(err, &unsafe):
+		return cmdutil.WithCode(cmdutil.ExitBadInput, err)
+	case errors.As(err, &notFound):
+		if code := cmdutil.ExitCode(notFound.Err); code == cmdutil.ExitDenied {
+			return err
+		}
+		return cmdutil.WithCode(cmdutil.ExitNotFound, err)
+	}
+	return err
+}
+
+func message(res *promotion.Result) string {
+	switch res.Action {
+	case promotion.ActionPromote:
+		return fmt.Sprintf("promoted %s as %s (%d objects, %s, verified)", res.SourceARN, res.TargetARN, len(res.Objects), humanBytes(res.Bytes))
+	case promotion.ActionUpToDate:
+		return "already up to date: " + res.Reason
+	default:
+		return "nothing approved: " + res.Reason + "; nothing to promote"
+	}
+}
+
+func printResult(w io.Writer, output string, res *promotion.Result) error {
+	var rejected []string
+	for _, r := range res.Rejected {
+		rejected = append(rejected, r.ARN)
+	}
+	if output == "json" {
+		return writeJSON(w, Summary{Result: string(res.Action), Message: message(res), SourceARN: res.SourceARN, TargetARN: res.TargetARN,
+			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, DurationMS: res.Duration.Milliseconds()})
+	}
+	for _, r := range res.Rejected {
+		fmt.Fprintf(w, "rejected %s: its source %s is Rejected\n", r.ARN, r.SourceARN)
+	}
+	_, err := fmt.Fprintln(w, message(res))
+	return err
+}
+
+func printPlan(w io.Writer, output string, plan *promotion.Plan) error {
+	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, TargetPackage: plan.Target}
+	for _, r := range plan.Reject {
+		pj.Reject = append(pj.Reject, r.ARN)
+	}
+	for _, o := range plan.Objects {
+		pj.Objects = append(pj.Objects, PlanObjectJSON{Source: o.Source.URI(), Target: o.Target.URI(), Size: o.Size, Verification: o.Verification, Fields: o.Fields})
+	}
+	if output == "json" {
+		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true, Plan: pj})
+	}
+	fmt.Fprintf(w, "dry run: nothing will be changed\n")
+	fmt.Fprintf(w, "decision: %s\n  why: %s\n", plan.Action, plan.Reason)
+	for _, r := range plan.Reject {
+		fmt.Fprintf(w, "would reject %s (its source %s is Rejected)\n", r.ARN, r.SourceARN)
+	}
+	if plan.Action != promotion.ActionPromote {
+		return nil
+	}
+	if plan.CreateGroup {
+		fmt.Fprintf(w, "would create target group %s\n", plan.TargetGroup)
+	}
+	fmt.Fprintf(w, "would copy %d objects (%s):\n", len(plan.Objects), humanBytes(plan.TotalBytes))
+	for _, o := range plan.Objects {
+		fmt.Fprintf(w, "  %s -> %s  %s  [%s]  (%s)\n", o.Source.URI(), o.Target.URI(), humanBytes(o.Size), o.Verification, strings.Join(o.Fields, ", "))
+	}
+	fmt.Fprintf(w, "would register in %s:\n", plan.TargetGroup)
+	b, err := json.MarshalIndent(plan.Target, "  ", "  ")
+	if err != nil {
+		return fmt.Errorf("encode target package: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "  %s\n", b)
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// renderer draws copy progress: a progress bar on a terminal, log lines otherwise, on stderr.
+type renderer struct {
+	w      io.Writer
+	tty    bool
+	output string
+	bar    *progressbar.ProgressBar
+}
+
+func newRenderer(f *cmdutil.Factory, output string) *renderer {
+	return &renderer{w: f.Stderr, tty: f.IsTerminal, output: output}
+}
+
+func (r *renderer) event(e promotion.Event) {
+	switch e.Kind {
+	case promotion.EventStart:
+		if r.tty {
+			r.bar = progressbar.NewOptions64(e.TotalBytes,
+				progressbar.OptionSetWriter(r.w),
+				progressbar.OptionSetDescription(fmt.Sprintf("copying %d objects", e.TotalObjects)),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+			)
+			return
+		}
+		fmt.Fprintf(r.w, "copying %d objects (%s) server-side\n", e.TotalObjects, humanBytes(e.TotalBytes))
+	case promotion.EventBytes:
+		if r.bar != nil {
+			_ = r.bar.Add64(e.Bytes)
+		}
+	case promotion.EventObjectDone:
+		if r.bar == nil {
+			how := "CopyObject"
+			if e.Copied.Parts > 0 {
+				how = fmt.Sprintf("UploadPartCopy x %d", e.Copied.Parts)
+			}
+			fmt.Fprintf(r.w, "copied %s -> %s (%s, %s, verified: %s)\n", e.Copied.Source.URI(), e.Copied.Target.URI(), humanBytes(e.Copied.Size), how, e.Copied.Verified)
+		}
+	case promotion.EventDone:
+		if r.bar != nil {
+			_ = r.bar.Finish()
+		}
+		fmt.Fprintf(r.w, "copied and verified %d objects (%s)\n", e.TotalObjects, humanBytes(e.TotalBytes))
+	case promotion.EventFailed:
+		if r.bar != nil {
+			_ = r.bar.Exit()
+		}
+		fmt.Fprintf(r.w, "copy failed: %v\n", e.Err)
+	}
+}
+
+func (r *renderer) finish() {}

@@ -1,0 +1,64 @@
+package promotecmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+)
+
+// GrantsOptions are the flags of `smcd promote grants`.
+type GrantsOptions struct {
+	SourceGroupARN  string
+	TargetAccountID string
+	Buckets         []string
+	KMSKeyARN       string
+	TargetEventBus  string
+}
+
+// NewCmdGrants builds `smcd promote grants`.
+func NewCmdGrants(f *cmdutil.Factory) *cobra.Command {
+	o := &GrantsOptions{}
+	cmd := &cobra.Command{
+		Use:   "grants --source-group-arn ARN --target-account ID [--bucket NAME]... [--kms-key-arn ARN]",
+		Short: "Print what the source account must grant so this account can promote",
+		Long: `Print, as JSON ready to apply, every grant the source account needs so the target
+account can promote from it:
+
+  modelPackageGroupPolicy  PutModelPackageGroupPolicy on the source group (DescribeModelPackageGroup,
+                           ListModelPackages, DescribeModelPackage on the group and its packages)
+  bucketPolicies           per source bucket (s3:GetObject, GetObjectVersion, GetObjectTagging, ListBucket)
+  kmsKeyPolicyStatements   for the source artifacts' key (kms:Decrypt, DescribeKey)
+  eventRule                source-account rule forwarding "SageMaker Model Package State Change"
+                           (Approved/Rejected) of the group to the target account's event bus
+  targetEventBusPolicy     target-account bus policy allowing events:PutEvents from the source
+
+Nothing is read or changed; no AWS credentials are needed.`,
+		Example: `  # Grants for a target account reading one bucket
+  smcd promote grants --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-account 111222333444 --bucket mlops-models-444333666777
+
+  # Include the source artifacts' KMS key and apply the group policy with the AWS CLI
+  smcd promote grants --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-account 111222333444 --bucket mlops-models-444333666777 \
+    --kms-key-arn arn:aws:kms:eu-west-1:444333666777:key/1234abcd-12ab-34cd-56ef-1234567890ab | \
+    jq -c .modelPackageGroupPolicy`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			g, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: o.SourceGroupARN, TargetAccountID: o.TargetAccountID,
+				Buckets: o.Buckets, KMSKeyARN: o.KMSKeyARN, TargetEventBus: o.TargetEventBus})
+			if err != nil {
+				return &cmdutil.UsageError{Command: c.CommandPath(), Err: err}
+			}
+			return writeJSON(f.Stdout, g)
+		},
+	}
+	cmd.Flags().StringVar(&o.SourceGroupARN, "source-group-arn", "", "source model package group ARN (required)")
+	cmd.Flags().StringVar(&o.TargetAccountID, "target-account", "", "target account ID, 12 digits (required)")
+	cmd.Flags().StringArrayVar(&o.Buckets, "bucket", nil, "source bucket holding artifacts (repeat for several)")
+	cmd.Flags().StringVar(&o.KMSKeyARN, "kms-key-arn", "", "KMS key encrypting the source artifacts")
+	cmd.Flags().StringVar(&o.TargetEventBus, "target-event-bus", "", "event bus name in the target account (default: default)")
+	_ = cmd.MarkFlagRequired("source-group-arn")
+	_ = cmd.MarkFlagRequired("target-account")
+	return cmd
+}
