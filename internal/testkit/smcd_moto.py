@@ -344,6 +344,67 @@ sm_models.SageMakerModelBackend.delete_model_package = delete_model_package
 sm_responses.SageMakerResponse.delete_model_package = response_delete_model_package
 
 
+# ---------------------------------------------------------------------------------------------
+# S3 -> EventBridge events (refresh). Owned by the refresher engineer; keep edits local.
+#
+# moto 5.2.1 sends S3 EventBridge events with a constant "sequencer" (617f08299329d189) and a
+# constant event "id". Real S3 sequencers grow with every change to a key, and the refresher
+# uses them to drop duplicate and out-of-order deliveries, so with the constant value a second
+# upload of the same key would look like a duplicate. This replaces moto's sender with the same
+# event, except for an increasing 16-hex-digit sequencer and a fresh event id.
+# ---------------------------------------------------------------------------------------------
+
+import copy as _copy
+import itertools as _itertools
+import uuid as _uuid
+
+from moto.core.utils import unix_time as _unix_time
+from moto.s3 import notifications as _s3_notifications
+
+_sequencer = _itertools.count(0x617F08299329D189)
+_sequencer_lock = threading.Lock()
+
+
+def _send_event_bridge_message(account_id, bucket, event_name, key):
+    try:
+        from moto.events.models import events_backends
+        from moto.events.utils import _BASE_EVENT_MESSAGE
+
+        with _sequencer_lock:
+            sequencer = "%016X" % next(_sequencer)
+        event = _copy.deepcopy(_BASE_EVENT_MESSAGE)
+        event["id"] = str(_uuid.uuid4())
+        event["detail-type"] = _s3_notifications._detail_type(event_name)
+        event["source"] = "aws.s3"
+        event["account"] = account_id
+        event["time"] = _unix_time()
+        event["region"] = bucket.region_name
+        event["resources"] = [bucket.arn]
+        obj = {"key": key.name, "sequencer": sequencer}
+        if "ObjectCreated" in event_name:
+            obj.update({"size": key.size, "etag": key.etag.replace('"', "")})
+        if key.version_id and key.version_id != "null":
+            obj["version-id"] = key.version_id
+        event["detail"] = {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": _uuid.uuid4().hex[:16].upper(),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject" if "ObjectCreated" in event_name else "DeleteObject",
+        }
+        events_backend = events_backends[account_id][bucket.region_name]
+        for event_bus in events_backend.event_buses.values():
+            for rule in event_bus.rules.values():
+                rule.send_to_targets(event, transform_input=False)
+    except Exception:  # noqa: BLE001 - asynchronous in AWS: never fail the S3 call
+        pass
+
+
+_s3_notifications._send_event_bridge_message = _send_event_bridge_message
+
+
 if __name__ == "__main__":
     from moto.server import main
 

@@ -28,3 +28,7 @@ const (
 
 // DefaultMetricsNamespace is the CloudWatch namespace when EnvMetricsNamespace is unset.
 const DefaultMetricsNamespace = "SagemakerCD"
+
+// TableKey is the partition key attribute (type S) of the state table: the endpoint name. The
+// construct creates the table with it; the refresher and `smcd status` read items by it.
+const TableKey = "endpoint"

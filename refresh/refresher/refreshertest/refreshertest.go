@@ -1,0 +1,340 @@
+// Package refreshertest builds, in an AWS emulator such as moto, everything an endpoint
+// refresher works with: a bucket with EventBridge notifications, a model, endpoint configs A and
+// B, an endpoint, the state table, an SQS queue and the EventBridge rules that feed it. Tests,
+// the refresh demo and the Lambda benchmark share it, so all three run the same real flow.
+package refreshertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
+)
+
+// Tags the emulator's UpdateEndpoint extension reads and writes (internal/testkit).
+const (
+	TagUpdateSeconds  = "smcd:moto-update-seconds"
+	TagFailNextUpdate = "smcd:moto-fail-next-update"
+	TagUpdateCalls    = "smcd:moto-update-calls"
+)
+
+// Options shape a Stack.
+type Options struct {
+	// Name prefixes every resource (required; lower case letters, digits and dashes).
+	Name string
+	// UpdateSeconds is how long an update keeps the endpoint Updating (emulator default when 0).
+	UpdateSeconds float64
+	// KeyPrefix is the watched key prefix (default "models/<Name>/").
+	KeyPrefix string
+}
+
+// Stack is a refresher's world in the emulator, with clients to drive it.
+type Stack struct {
+	Config   refresher.Config
+	QueueURL string
+	QueueARN string
+	// ModelKey is the model artifact key under the watched prefix.
+	ModelKey string
+
+	S3          *s3.Client
+	SageMaker   *sagemaker.Client
+	DynamoDB    *dynamodb.Client
+	SQS         *sqs.Client
+	EventBridge *eventbridge.Client
+}
+
+// Create builds the resources and returns the Stack.
+func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
+	if opts.Name == "" {
+		return nil, errors.New("refreshertest: Options.Name is required")
+	}
+	n := opts.Name
+	prefix := opts.KeyPrefix
+	if prefix == "" {
+		prefix = "models/" + n + "/"
+	}
+	s := &Stack{
+		Config: refresher.Config{
+			Endpoint: n, ConfigA: n + "-config-a", ConfigB: n + "-config-b", Table: n + "-refresh-state",
+			Watch:                      refresher.Watch{Bucket: n + "-artifacts", Filters: []refresher.Filter{{Prefix: prefix}}},
+			RetainAllVariantProperties: true,
+			MetricsNamespace:           refresher.DefaultMetricsNamespace,
+		},
+		ModelKey:    prefix + "model.tar.gz",
+		S3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		SageMaker:   sagemaker.NewFromConfig(cfg),
+		DynamoDB:    dynamodb.NewFromConfig(cfg),
+		SQS:         sqs.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg),
+	}
+	bucket := s.Config.Watch.Bucket
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"create bucket " + bucket, func() error {
+			_, err := s.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+			return err
+		}},
+		{"enable EventBridge notifications on bucket " + bucket, func() error {
+			_, err := s.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
+				Bucket:                    aws.String(bucket),
+				NotificationConfiguration: &s3types.NotificationConfiguration{EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}},
+			})
+			return err
+		}},
+		{"upload the first model artifact", func() error { return s.Upload(ctx, s.ModelKey, "model v0") }},
+		{"create model " + n, func() error {
+			_, err := s.SageMaker.CreateModel(ctx, &sagemaker.CreateModelInput{
+				ModelName:        aws.String(n),
+				ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/" + n + "-sagemaker"),
+				PrimaryContainer: &smtypes.ContainerDefinition{
+					Image:        aws.String("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310"),
+					ModelDataUrl: aws.String("s3://" + bucket + "/" + s.ModelKey),
+				},
+			})
+			return err
+		}},
+		{"create endpoint configs", func() error {
+			for _, c := range []string{s.Config.ConfigA, s.Config.ConfigB} {
+				if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
+					EndpointConfigName: aws.String(c),
+					ProductionVariants: []smtypes.ProductionVariant{{
+						VariantName: aws.String("AllTraffic"), ModelName: aws.String(n),
+						InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1),
+					}},
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"create endpoint " + n, func() error {
+			in := &sagemaker.CreateEndpointInput{EndpointName: aws.String(n), EndpointConfigName: aws.String(s.Config.ConfigA)}
+			if opts.UpdateSeconds > 0 {
+				in.Tags = []smtypes.Tag{{Key: aws.String(TagUpdateSeconds), Value: aws.String(strconv.FormatFloat(opts.UpdateSeconds, 'f', -1, 64))}}
+			}
+			_, err := s.SageMaker.CreateEndpoint(ctx, in)
+			return err
+		}},
+		{"create table " + s.Config.Table, func() error {
+			_, err := s.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+				TableName:            aws.String(s.Config.Table),
+				BillingMode:          ddbtypes.BillingModePayPerRequest,
+				AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(refresher.TableKey), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+				KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(refresher.TableKey), KeyType: ddbtypes.KeyTypeHash}},
+			})
+			return err
+		}},
+		{"create queue " + n + "-refresh", func() error {
+			out, err := s.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(n + "-refresh")})
+			if err != nil {
+				return err
+			}
+			s.QueueURL = aws.ToString(out.QueueUrl)
+			attrs, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+			if err != nil {
+				return err
+			}
+			s.QueueARN = attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+			return nil
+		}},
+		{"create EventBridge rules", func() error {
+			s3Pattern, _ := json.Marshal(map[string]any{
+				"source": []string{"aws.s3"}, "detail-type": []string{"Object Created", "Object Deleted"},
+				"detail": map[string]any{"bucket": map[string]any{"name": []string{bucket}},
+					"object": map[string]any{"key": []any{map[string]string{"prefix": prefix}}}},
+			})
+			smPattern, _ := json.Marshal(map[string]any{
+				"source": []string{"aws.sagemaker"}, "detail-type": []string{"SageMaker Endpoint State Change"},
+				"detail": map[string]any{"EndpointName": []string{n}},
+			})
+			for _, r := range []struct{ name, pattern string }{{n + "-artifacts", string(s3Pattern)}, {n + "-endpoint-state", string(smPattern)}} {
+				if _, err := s.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(r.name), EventPattern: aws.String(r.pattern)}); err != nil {
+					return err
+				}
+				if _, err := s.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(r.name),
+					Targets: []ebtypes.Target{{Id: aws.String("refresh-queue"), Arn: aws.String(s.QueueARN)}}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			return nil, fmt.Errorf("refreshertest: %s: %w", st.what, err)
+		}
+	}
+	// Creating the bucket notification and the first upload happened before the rules: drain
+	// anything that reached the queue anyway.
+	if _, err := s.Receive(ctx, 0, 0); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Upload puts body at key in the watched bucket.
+func (s *Stack) Upload(ctx context.Context, key, body string) error {
+	_, err := s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Config.Watch.Bucket), Key: aws.String(key), Body: strings.NewReader(body)})
+	if err != nil {
+		return fmt.Errorf("upload s3://%s/%s: %w", s.Config.Watch.Bucket, key, err)
+	}
+	return nil
+}
+
+// Receive reads messages from the queue until it has n of them or wait has passed (n == 0:
+// everything available now), deletes them, and returns them.
+func (s *Stack) Receive(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
+	var msgs []sqstypes.Message
+	deadline := time.Now().Add(wait)
+	for {
+		out, err := s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(s.QueueURL), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("receive from queue %s: %w", s.QueueURL, err)
+		}
+		for _, m := range out.Messages {
+			if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				return nil, fmt.Errorf("delete message from queue %s: %w", s.QueueURL, err)
+			}
+		}
+		msgs = append(msgs, out.Messages...)
+		if (n == 0 && len(out.Messages) == 0) || (n > 0 && len(msgs) >= n) {
+			return msgs, nil
+		}
+		if n > 0 && time.Now().After(deadline) {
+			return msgs, fmt.Errorf("receive from queue %s: %d of %d messages after %s", s.QueueURL, len(msgs), n, wait)
+		}
+		if len(out.Messages) == 0 {
+			select {
+			case <-ctx.Done():
+				return msgs, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// SQSEvent wraps received messages in the event Lambda's SQS integration would deliver.
+func (s *Stack) SQSEvent(msgs []sqstypes.Message) lambdaevents.SQSEvent {
+	var e lambdaevents.SQSEvent
+	for _, m := range msgs {
+		e.Records = append(e.Records, lambdaevents.SQSMessage{
+			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+			Body: aws.ToString(m.Body), Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes,
+			EventSource: "aws:sqs", EventSourceARN: s.QueueARN, AWSRegion: "us-east-1",
+		})
+	}
+	return e
+}
+
+// Describe returns the endpoint's status and config.
+func (s *Stack) Describe(ctx context.Context) (status, config string, err error) {
+	out, err := s.SageMaker.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(s.Config.Endpoint)})
+	if err != nil {
+		return "", "", fmt.Errorf("describe endpoint %s: %w", s.Config.Endpoint, err)
+	}
+	return string(out.EndpointStatus), aws.ToString(out.EndpointConfigName), nil
+}
+
+// WaitInService polls until the endpoint is InService (or timeout) and returns its config.
+func (s *Stack) WaitInService(ctx context.Context, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		status, config, err := s.Describe(ctx)
+		if err != nil {
+			return "", err
+		}
+		if status == string(smtypes.EndpointStatusInService) {
+			return config, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("endpoint %s still %s after %s", s.Config.Endpoint, status, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Stack) endpointARN(ctx context.Context) (string, error) {
+	out, err := s.SageMaker.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(s.Config.Endpoint)})
+	if err != nil {
+		return "", fmt.Errorf("describe endpoint %s: %w", s.Config.Endpoint, err)
+	}
+	return aws.ToString(out.EndpointArn), nil
+}
+
+// UpdateCalls returns how many UpdateEndpoint calls the emulator accepted for the endpoint.
+func (s *Stack) UpdateCalls(ctx context.Context) (int, error) {
+	arn, err := s.endpointARN(ctx)
+	if err != nil {
+		return 0, err
+	}
+	out, err := s.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	if err != nil {
+		return 0, fmt.Errorf("list tags of %s: %w", arn, err)
+	}
+	for _, t := range out.Tags {
+		if aws.ToString(t.Key) == TagUpdateCalls {
+			return strconv.Atoi(aws.ToString(t.Value))
+		}
+	}
+	return 0, nil
+}
+
+// FailNextUpdate makes the emulator roll the endpoint's next update back with a FailureReason.
+func (s *Stack) FailNextUpdate(ctx context.Context) error {
+	arn, err := s.endpointARN(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn),
+		Tags: []smtypes.Tag{{Key: aws.String(TagFailNextUpdate), Value: aws.String("true")}}}); err != nil {
+		return fmt.Errorf("tag %s: %w", arn, err)
+	}
+	return nil
+}
+
+// Reconciler returns a refresher over the Stack's clients, writing EMF metrics to metrics and
+// JSON logs to logs (either may be io.Discard).
+func (s *Stack) Reconciler(metrics, logs io.Writer) *refresher.Reconciler {
+	return &refresher.Reconciler{
+		SageMaker: s.SageMaker,
+		Store:     &refresher.Store{DB: s.DynamoDB, Table: s.Config.Table},
+		Config:    s.Config,
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
+		Metrics:   &refresher.Metrics{W: metrics, Namespace: s.Config.MetricsNamespace},
+	}
+}
+
+// Handler returns the Lambda handler over Reconciler(metrics, logs).
+func (s *Stack) Handler(metrics, logs io.Writer) *refresher.Handler {
+	r := s.Reconciler(metrics, logs)
+	return &refresher.Handler{Reconciler: r, Logger: r.Logger}
+}
