@@ -1,0 +1,364 @@
+package promotion_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+)
+
+const mib = 1 << 20
+
+// multipartOpts makes objects above 6 MiB go through UploadPartCopy in 5 MiB parts.
+var multipartOpts = promotion.CopierOptions{MultipartThreshold: 6 * mib, PartSize: 5 * mib, PartConcurrency: 3}
+
+func must[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// shape registers v1 (Approved, small) and returns the ARN of the package the test expects to
+// be promoted, registered by the shape with its artifacts.
+type shape func(t *testing.T, ctx context.Context, env *promotiontest.Env) string
+
+func TestPromotePackageShapes(t *testing.T) {
+	put := func(t *testing.T, ctx context.Context, env *promotiontest.Env, key string, n int) string {
+		return must[string](t)(env.Put(ctx, key, promotiontest.Data(uint64(len(key)*31+n), n)))
+	}
+	tests := []struct {
+		name      string
+		opts      promotion.CopierOptions
+		kms       bool
+		build     shape
+		wantKeys  []string // target keys (below churn/<version>/<source bucket>/)
+		wantParts bool
+	}{
+		{
+			name: "single container model.tar.gz",
+			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, put(t, ctx, env, "m/model.tar.gz", 4096), nil))
+			},
+			wantKeys: []string{"m/model.tar.gz"},
+		},
+		{
+			name: "multi-container with model metrics, drift baselines and sample payload",
+			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+				in := &sagemaker.CreateModelPackageInput{
+					InferenceSpecification: &types.InferenceSpecification{
+						Containers: []types.ModelPackageContainerDefinition{
+							{Image: aws.String("img-pre"), ModelDataUrl: aws.String(put(t, ctx, env, "mc/pre/model.tar.gz", 2000))},
+							{Image: aws.String("img-xgb"), ModelDataUrl: aws.String(put(t, ctx, env, "mc/xgb/model.tar.gz", 3000)), Environment: map[string]string{"A": "1"}},
+						},
+						SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"},
+					},
+					ModelMetrics: &types.ModelMetrics{
+						ModelQuality: &types.ModelQuality{Statistics: &types.MetricsSource{ContentType: aws.String("application/json"), S3Uri: aws.String(put(t, ctx, env, "mc/metrics/stats.json", 100))}},
+						Bias:         &types.Bias{Report: &types.MetricsSource{ContentType: aws.String("application/json"), S3Uri: aws.String(put(t, ctx, env, "mc/metrics/bias.json", 120))}},
+					},
+					DriftCheckBaselines: &types.DriftCheckBaselines{
+						ModelDataQuality: &types.DriftCheckModelDataQuality{Constraints: &types.MetricsSource{ContentType: aws.String("application/json"), S3Uri: aws.String(put(t, ctx, env, "mc/drift/constraints.json", 90))}},
+						Bias:             &types.DriftCheckBias{ConfigFile: &types.FileSource{S3Uri: aws.String(put(t, ctx, env, "mc/drift/bias-config.json", 80))}},
+					},
+					SamplePayloadUrl:           aws.String(put(t, ctx, env, "mc/sample.tar.gz", 50)),
+					Domain:                     aws.String("MACHINE_LEARNING"),
+					Task:                       aws.String("CLASSIFICATION"),
+					CustomerMetadataProperties: map[string]string{"team": "risk"},
+					MetadataProperties:         &types.MetadataProperties{CommitId: aws.String("abc123")},
+					AdditionalInferenceSpecifications: []types.AdditionalInferenceSpecificationDefinition{{
+						Name:       aws.String("batch"),
+						Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img-batch"), ModelDataUrl: aws.String(put(t, ctx, env, "mc/batch/model.tar.gz", 700))}},
+					}},
+					SkipModelValidation: types.SkipModelValidationAll,
+				}
+				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			},
+			wantKeys: []string{"mc/batch/model.tar.gz", "mc/drift/bias-config.json", "mc/drift/constraints.json", "mc/metrics/bias.json",
+				"mc/metrics/stats.json", "mc/pre/model.tar.gz", "mc/sample.tar.gz", "mc/xgb/model.tar.gz"},
+		},
+		{
+			name: "ModelDataSource S3Prefix with nested keys",
+			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+				for _, k := range []string{"llm/weights/config.json", "llm/weights/shards/part-0001.safetensors", "llm/weights/shards/part-0002.safetensors", "llm/weights/tokenizer/vocab.json"} {
+					put(t, ctx, env, k, 1500)
+				}
+				put(t, ctx, env, "llm/other/not-included.bin", 10)
+				in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
+					Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img-llm"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
+						S3Uri: aws.String("s3://" + env.SourceBucket + "/llm/weights/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
+					SupportedContentTypes: []string{"application/json"}, SupportedResponseMIMETypes: []string{"application/json"},
+				}}
+				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			},
+			wantKeys: []string{"llm/weights/config.json", "llm/weights/shards/part-0001.safetensors", "llm/weights/shards/part-0002.safetensors", "llm/weights/tokenizer/vocab.json"},
+		},
+		{
+			name: "multipart copy above a lowered threshold",
+			opts: multipartOpts,
+			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, put(t, ctx, env, "big/model.tar.gz", 13*mib), nil))
+			},
+			wantKeys:  []string{"big/model.tar.gz"},
+			wantParts: true,
+		},
+		{
+			name: "SSE-KMS with a key, single and multipart",
+			opts: multipartOpts,
+			kms:  true,
+			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+				in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
+					Containers: []types.ModelPackageContainerDefinition{
+						{Image: aws.String("a"), ModelDataUrl: aws.String(put(t, ctx, env, "k/big.tar.gz", 11*mib))},
+						{Image: aws.String("b"), ModelDataUrl: aws.String(put(t, ctx, env, "k/small.tar.gz", 1000))},
+					},
+					SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"},
+				}}
+				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			},
+			wantKeys:  []string{"k/big.tar.gz", "k/small.tar.gz"},
+			wantParts: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, put(t, ctx, env, "old/model.tar.gz", 10), nil))
+			want := tc.build(t, ctx, env)
+			opts := tc.opts
+			if tc.kms {
+				key := must[*kms.CreateKeyOutput](t)(kms.NewFromConfig(env.TargetCfg).CreateKey(ctx, &kms.CreateKeyInput{}))
+				opts.KMSKeyARN = aws.ToString(key.KeyMetadata.Arn)
+			}
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ProjectID: "p-123", ProjectName: "churn-prod"}, opts, false)
+			res := must[*promotion.Result](t)(p.Promote(ctx))
+			if res.Action != promotion.ActionPromote || res.SourceARN != want || !res.Verified {
+				t.Fatalf("result %+v, want promote of %s", res, want)
+			}
+			sawParts := false
+			for _, c := range res.Objects {
+				sawParts = sawParts || c.Parts > 1
+			}
+			if sawParts != tc.wantParts {
+				t.Errorf("multipart used = %v, want %v", sawParts, tc.wantParts)
+			}
+			// Target keys follow the documented layout and nothing else is in the bucket.
+			var wantKeys []string
+			for _, k := range tc.wantKeys {
+				wantKeys = append(wantKeys, "churn/2/"+env.SourceBucket+"/"+k)
+			}
+			gotKeys := must[[]string](t)(env.TargetKeys(ctx))
+			slices.Sort(gotKeys)
+			if !slices.Equal(gotKeys, wantKeys) {
+				t.Errorf("target keys\n got %q\nwant %q", gotKeys, wantKeys)
+			}
+			for _, k := range gotKeys {
+				h := must[*s3.HeadObjectOutput](t)(env.TargetS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(env.TargetBucket), Key: aws.String(k)}))
+				if tc.kms && (h.ServerSideEncryption != s3types.ServerSideEncryptionAwsKms || aws.ToString(h.SSEKMSKeyId) != opts.KMSKeyARN) {
+					t.Errorf("%s: SSE %q key %q, want aws:kms %s", k, h.ServerSideEncryption, aws.ToString(h.SSEKMSKeyId), opts.KMSKeyARN)
+				}
+			}
+			// The registered package points only at copies, keeps the source fields and lineage.
+			pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
+			if len(pkgs) != 1 {
+				t.Fatalf("target packages = %d, want 1", len(pkgs))
+			}
+			got := pkgs[0]
+			src := must[*sagemaker.DescribeModelPackageOutput](t)(env.SourceSM.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(want)}))
+			if got.CustomerMetadataProperties[promotion.LineageKey] != want {
+				t.Errorf("lineage = %q, want %q", got.CustomerMetadataProperties[promotion.LineageKey], want)
+			}
+			for k, v := range src.CustomerMetadataProperties {
+				if got.CustomerMetadataProperties[k] != v {
+					t.Errorf("customer metadata %s = %q, want %q", k, got.CustomerMetadataProperties[k], v)
+				}
+			}
+			if aws.ToString(got.Domain) != aws.ToString(src.Domain) || aws.ToString(got.Task) != aws.ToString(src.Task) ||
+				got.SkipModelValidation != src.SkipModelValidation || len(got.AdditionalInferenceSpecifications) != len(src.AdditionalInferenceSpecifications) {
+				t.Errorf("fields not kept: got domain %v task %v skip %q additional %d", got.Domain, got.Task, got.SkipModelValidation, len(got.AdditionalInferenceSpecifications))
+			}
+			if len(got.InferenceSpecification.Containers) != len(src.InferenceSpecification.Containers) {
+				t.Errorf("containers = %d, want %d", len(got.InferenceSpecification.Containers), len(src.InferenceSpecification.Containers))
+			}
+			_, refs := promotion.BuildTarget(got, "x", types.ModelApprovalStatusApproved)
+			if len(refs) == 0 {
+				t.Fatal("target package has no S3 references")
+			}
+			for _, r := range refs {
+				if uri := aws.ToString(*r.URI); !strings.HasPrefix(uri, "s3://"+env.TargetBucket+"/churn/2/") {
+					t.Errorf("%s = %s, want a copy in the target bucket", r.Field, uri)
+				}
+			}
+			tags := must[*sagemaker.ListTagsOutput](t)(env.TargetSM.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: got.ModelPackageArn}))
+			if !hasTag(tags.Tags, promotion.LineageKey, want) {
+				t.Errorf("tags %v lack lineage %s", tags.Tags, want)
+			}
+			gtags := must[*sagemaker.ListTagsOutput](t)(env.TargetSM.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn")}))
+			if !hasTag(gtags.Tags, promotion.ProjectIDTag, "p-123") || !hasTag(gtags.Tags, promotion.ProjectNameTag, "churn-prod") {
+				t.Errorf("group tags %v lack the project id/name", gtags.Tags)
+			}
+			// Idempotency: the second run changes nothing.
+			again := must[*promotion.Result](t)(p.Promote(ctx))
+			if again.Action != promotion.ActionUpToDate || again.TargetARN != aws.ToString(got.ModelPackageArn) {
+				t.Errorf("second run = %+v, want up-to-date with %s", again, aws.ToString(got.ModelPackageArn))
+			}
+			if n := len(must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))); n != 1 {
+				t.Errorf("target packages after second run = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func hasTag(tags []types.Tag, k, v string) bool {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == k && aws.ToString(t.Value) == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLatestSelection(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses []types.ModelApprovalStatus
+		pageSize int32
+		want     int // version promoted; 0 = nothing approved
+	}{
+		{"v1 Approved, v2 Approved, v3 Rejected: v2 wins", []types.ModelApprovalStatus{"Approved", "Approved", "Rejected"}, 0, 2},
+		{"more than one page (page size 2)", []types.ModelApprovalStatus{"Approved", "Rejected", "Approved", "PendingManualApproval", "Approved", "Rejected", "PendingManualApproval"}, 2, 5},
+		{"nothing approved is a clean no-op", []types.ModelApprovalStatus{"PendingManualApproval", "Rejected"}, 0, 0},
+		{"empty group", nil, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			var arns []string
+			for i, s := range tc.statuses {
+				u := must[string](t)(env.Put(ctx, "v/"+string(rune('1'+i))+"/model.tar.gz", promotiontest.Data(uint64(i), 100)))
+				arns = append(arns, must[string](t)(env.Register(ctx, "churn", s, u, nil)))
+			}
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: tc.pageSize}, promotion.CopierOptions{}, false)
+			res := must[*promotion.Result](t)(p.Promote(ctx))
+			if tc.want == 0 {
+				if res.Action != promotion.ActionNothingApproved || !strings.Contains(res.Reason, "no Approved") {
+					t.Fatalf("result %+v, want nothing-approved", res)
+				}
+				if keys := must[[]string](t)(env.TargetKeys(ctx)); len(keys) != 0 {
+					t.Errorf("nothing approved copied %v", keys)
+				}
+				return
+			}
+			if res.Action != promotion.ActionPromote || res.SourceARN != arns[tc.want-1] {
+				t.Fatalf("promoted %s (%s), want %s", res.SourceARN, res.Action, arns[tc.want-1])
+			}
+		})
+	}
+}
+
+func TestRejectionFlow(t *testing.T) {
+	ctx, env := newEnv(t)
+	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+	u1 := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+	u2 := must[string](t)(env.Put(ctx, "v2/model.tar.gz", promotiontest.Data(2, 100)))
+	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u1, nil))
+	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: 1}, promotion.CopierOptions{}, false)
+	first := must[*promotion.Result](t)(p.Promote(ctx))
+	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u2, nil))
+	second := must[*promotion.Result](t)(p.Promote(ctx))
+	if first.SourceARN != v1 || second.SourceARN != v2 || second.Action != promotion.ActionPromote {
+		t.Fatalf("promotions %s then %s, want %s then %s", first.SourceARN, second.SourceARN, v1, v2)
+	}
+	// v2 is rejected at the source: its copy becomes Rejected and the target converges to v1,
+	// which is already there.
+	if err := env.Reject(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	third := must[*promotion.Result](t)(p.Promote(ctx))
+	if len(third.Rejected) != 1 || third.Rejected[0].ARN != second.TargetARN || third.Action != promotion.ActionUpToDate || third.TargetARN != first.TargetARN {
+		t.Fatalf("after rejection: %+v", third)
+	}
+	pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
+	status := map[string]types.ModelApprovalStatus{}
+	for _, d := range pkgs {
+		status[d.CustomerMetadataProperties[promotion.LineageKey]] = d.ModelApprovalStatus
+	}
+	if status[v1] != types.ModelApprovalStatusApproved || status[v2] != types.ModelApprovalStatusRejected || len(pkgs) != 2 {
+		t.Errorf("target statuses %v (%d packages), want v1 Approved, v2 Rejected", status, len(pkgs))
+	}
+	// A fourth pass has nothing left to do.
+	fourth := must[*promotion.Result](t)(p.Promote(ctx))
+	if len(fourth.Rejected) != 0 || fourth.Action != promotion.ActionUpToDate {
+		t.Errorf("fourth pass %+v, want up to date with no rejections", fourth)
+	}
+}
+
+func TestReadByARNWithResourcePolicy(t *testing.T) {
+	ctx, env := newEnv(t)
+	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+	u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+	want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
+	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, true)
+	_, err := p.Promote(ctx)
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("without a group policy: err %v, want AccessDeniedException", err)
+	}
+	if err := env.AllowTarget(ctx, groupARN); err != nil {
+		t.Fatal(err)
+	}
+	res := must[*promotion.Result](t)(p.Promote(ctx))
+	if res.Action != promotion.ActionPromote || res.SourceARN != want {
+		t.Fatalf("with the printed group policy: %+v", res)
+	}
+}
+
+func TestUnsafeKeysRefusedBeforeCopying(t *testing.T) {
+	tests := []struct{ name, key string }{
+		{"folder marker", "llm/w/sub/"},
+		{"dot-dot segment", "llm/w/../x.bin"},
+		{"empty segment", "llm/w//x.bin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			must[string](t)(env.Put(ctx, "llm/w/a.bin", promotiontest.Data(1, 100)))
+			size := 100
+			if strings.HasSuffix(tc.key, "/") {
+				size = 0
+			}
+			must[string](t)(env.Put(ctx, tc.key, promotiontest.Data(2, size)))
+			in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
+				Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("i"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
+					S3Uri: aws.String("s3://" + env.SourceBucket + "/llm/w/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
+				SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			_, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, false).Promote(ctx)
+			var unsafe *promotion.UnsafeKeyError
+			if !errors.As(err, &unsafe) || unsafe.Key != tc.key {
+				t.Fatalf("err %v, want *UnsafeKeyError for %q", err, tc.key)
+			}
+			if keys := must[[]string](t)(env.TargetKeys(ctx)); len(keys) != 0 {
+				t.Errorf("copied %v before refusing", keys)
+			}
+		})
+	}
+}
