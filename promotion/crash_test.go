@@ -1,0 +1,173 @@
+package promotion_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+)
+
+var errCrash = errors.New("injected crash")
+
+// faultyS3 wraps the target S3 client: the call named in failOn fails (after reaching S3 when
+// after is true) on its nth use.
+type faultyS3 struct {
+	promotion.CopyAPI
+	failOn string
+	nth    int32
+	after  bool
+	calls  atomic.Int32
+}
+
+func (f *faultyS3) hit(op string) bool { return op == f.failOn && f.calls.Add(1) == f.nth }
+
+func (f *faultyS3) CopyObject(ctx context.Context, in *s3.CopyObjectInput, o ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
+	if f.hit("CopyObject") {
+		if f.after {
+			f.CopyAPI.CopyObject(ctx, in, o...)
+		}
+		return nil, errCrash
+	}
+	return f.CopyAPI.CopyObject(ctx, in, o...)
+}
+
+func (f *faultyS3) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, o ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
+	if f.hit("UploadPartCopy") {
+		return nil, errCrash
+	}
+	return f.CopyAPI.UploadPartCopy(ctx, in, o...)
+}
+
+func (f *faultyS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, o ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	if f.hit("CompleteMultipartUpload") {
+		return nil, errCrash
+	}
+	return f.CopyAPI.CompleteMultipartUpload(ctx, in, o...)
+}
+
+func (f *faultyS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, o ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	if f.hit("HeadObject") {
+		return nil, errCrash
+	}
+	return f.CopyAPI.HeadObject(ctx, in, o...)
+}
+
+// faultyRegistry wraps the target registry the same way.
+type faultyRegistry struct {
+	promotion.TargetRegistry
+	failOn string
+	after  bool
+}
+
+func (f *faultyRegistry) CreateModelPackageGroup(ctx context.Context, in *sagemaker.CreateModelPackageGroupInput, o ...func(*sagemaker.Options)) (*sagemaker.CreateModelPackageGroupOutput, error) {
+	if f.failOn == "CreateModelPackageGroup" {
+		if f.after {
+			f.TargetRegistry.CreateModelPackageGroup(ctx, in, o...)
+		}
+		return nil, errCrash
+	}
+	return f.TargetRegistry.CreateModelPackageGroup(ctx, in, o...)
+}
+
+func (f *faultyRegistry) CreateModelPackage(ctx context.Context, in *sagemaker.CreateModelPackageInput, o ...func(*sagemaker.Options)) (*sagemaker.CreateModelPackageOutput, error) {
+	if f.failOn == "CreateModelPackage" {
+		if f.after {
+			f.TargetRegistry.CreateModelPackage(ctx, in, o...)
+		}
+		return nil, errCrash
+	}
+	return f.TargetRegistry.CreateModelPackage(ctx, in, o...)
+}
+
+func (f *faultyRegistry) UpdateModelPackage(ctx context.Context, in *sagemaker.UpdateModelPackageInput, o ...func(*sagemaker.Options)) (*sagemaker.UpdateModelPackageOutput, error) {
+	if f.failOn == "UpdateModelPackage" {
+		if f.after {
+			f.TargetRegistry.UpdateModelPackage(ctx, in, o...)
+		}
+		return nil, errCrash
+	}
+	return f.TargetRegistry.UpdateModelPackage(ctx, in, o...)
+}
+
+// TestCrashResume injects a fault after each step, then re-runs without faults: the target ends
+// with exactly one correct package for the source, and every target object belongs to it.
+func TestCrashResume(t *testing.T) {
+	tests := []struct {
+		name string
+		s3   *faultyS3
+		reg  *faultyRegistry
+	}{
+		{"first copy fails", &faultyS3{failOn: "CopyObject", nth: 1}, nil},
+		{"second copy lands but the answer is lost", &faultyS3{failOn: "CopyObject", nth: 2, after: true}, nil},
+		{"a part copy fails (multipart aborted)", &faultyS3{failOn: "UploadPartCopy", nth: 2}, nil},
+		{"multipart completion fails", &faultyS3{failOn: "CompleteMultipartUpload", nth: 1}, nil},
+		{"verification read fails", &faultyS3{failOn: "HeadObject", nth: 3}, nil},
+		{"group created, answer lost", nil, &faultyRegistry{failOn: "CreateModelPackageGroup", after: true}},
+		{"group creation fails", nil, &faultyRegistry{failOn: "CreateModelPackageGroup"}},
+		{"package registered, answer lost", nil, &faultyRegistry{failOn: "CreateModelPackage", after: true}},
+		{"registration fails", nil, &faultyRegistry{failOn: "CreateModelPackage"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
+				Containers: []types.ModelPackageContainerDefinition{
+					{Image: aws.String("a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotiontest.Data(1, 300))))},
+					{Image: aws.String("b"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/b.tar.gz", promotiontest.Data(2, 400))))},
+					{Image: aws.String("c"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 12*mib))))},
+				},
+				SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
+			opts := multipartOpts
+			opts.ObjectConcurrency = 1
+			p := env.Promoter(cfg, opts, false)
+			if tc.s3 != nil {
+				tc.s3.CopyAPI = p.Copier.S3
+				p.Copier.S3 = tc.s3
+			}
+			if tc.reg != nil {
+				tc.reg.TargetRegistry = p.TargetRegistry
+				p.TargetRegistry = tc.reg
+			}
+			if _, err := p.Promote(ctx); !errors.Is(err, errCrash) {
+				t.Fatalf("faulty run: err %v, want the injected crash", err)
+			}
+			// No multipart upload is left behind by a failed copy.
+			ups := must[*s3.ListMultipartUploadsOutput](t)(env.TargetS3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(env.TargetBucket)}))
+			if len(ups.Uploads) != 0 {
+				t.Errorf("%d multipart uploads left after the crash", len(ups.Uploads))
+			}
+			res := must[*promotion.Result](t)(env.Promoter(cfg, opts, false).Promote(ctx))
+			if res.SourceARN != want {
+				t.Fatalf("re-run %+v", res)
+			}
+			pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
+			if len(pkgs) != 1 || pkgs[0].CustomerMetadataProperties[promotion.LineageKey] != want {
+				t.Fatalf("target holds %d packages, want exactly one promoted from %s", len(pkgs), want)
+			}
+			_, refs := promotion.BuildTarget(pkgs[0], "x", types.ModelApprovalStatusApproved)
+			var referenced []string
+			for _, r := range refs {
+				referenced = append(referenced, strings.TrimPrefix(aws.ToString(*r.URI), "s3://"+env.TargetBucket+"/"))
+			}
+			keys := must[[]string](t)(env.TargetKeys(ctx))
+			slices.Sort(keys)
+			slices.Sort(referenced)
+			if !slices.Equal(keys, referenced) {
+				t.Errorf("target objects %v, package references %v: orphans or missing copies", keys, referenced)
+			}
+		})
+	}
+}
