@@ -1,0 +1,260 @@
+package promotion_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+)
+
+func summary(arn string, v int32, status types.ModelApprovalStatus, minute int) types.ModelPackageSummary {
+	t := time.Date(2026, 1, 1, 0, minute, 0, 0, time.UTC)
+	return types.ModelPackageSummary{ModelPackageArn: aws.String(arn), ModelPackageVersion: aws.Int32(v), ModelApprovalStatus: status, CreationTime: &t}
+}
+
+func TestLatestApproved(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []types.ModelPackageSummary
+		want string
+	}{
+		{"newest approved wins over newer rejected", []types.ModelPackageSummary{summary("v1", 1, "Approved", 1), summary("v2", 2, "Approved", 2), summary("v3", 3, "Rejected", 3)}, "v2"},
+		{"order of input does not matter", []types.ModelPackageSummary{summary("v2", 2, "Approved", 2), summary("v1", 1, "Approved", 1)}, "v2"},
+		{"ascending input", []types.ModelPackageSummary{summary("v1", 1, "Approved", 1), summary("v2", 2, "Approved", 2)}, "v2"},
+		{"tie on time: higher version", []types.ModelPackageSummary{summary("v1", 1, "Approved", 5), summary("v2", 2, "Approved", 5)}, "v2"},
+		{"pending is not approved", []types.ModelPackageSummary{summary("v1", 1, "Approved", 1), summary("v2", 2, "PendingManualApproval", 2)}, "v1"},
+		{"nothing approved", []types.ModelPackageSummary{summary("v1", 1, "Rejected", 1)}, ""},
+		{"empty", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := promotion.LatestApproved(tc.in)
+			if ok != (tc.want != "") || aws.ToString(got.ModelPackageArn) != tc.want {
+				t.Errorf("got %q ok=%v, want %q", aws.ToString(got.ModelPackageArn), ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	latest := summary("src/2", 2, "Approved", 2)
+	tests := []struct {
+		name       string
+		latest     *types.ModelPackageSummary
+		rejected   map[string]bool
+		copies     []promotion.TargetCopy
+		want       promotion.Action
+		wantReject []string
+	}{
+		{"first promotion", &latest, nil, nil, promotion.ActionPromote, nil},
+		{"already promoted", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "Approved"}}, promotion.ActionUpToDate, nil},
+		{"already promoted for manual approval", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "PendingManualApproval"}}, promotion.ActionUpToDate, nil},
+		{"newer package than the copy", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, promotion.ActionPromote, nil},
+		{"rejected source: reject copy then promote", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Approved"}}, promotion.ActionPromote, []string{"t/3"}},
+		{"copy already rejected", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Rejected"}, {ARN: "t/2", SourceARN: "src/2", Status: "Approved"}}, promotion.ActionUpToDate, nil},
+		{"nothing approved still rejects", nil, map[string]bool{"src/1": true}, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, promotion.ActionNothingApproved, []string{"t/1"}},
+		{"nothing approved, nothing promoted", nil, nil, nil, promotion.ActionNothingApproved, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := promotion.Decide(tc.latest, tc.rejected, tc.copies)
+			var rejected []string
+			for _, r := range d.Reject {
+				rejected = append(rejected, r.ARN)
+			}
+			if d.Action != tc.want || fmt.Sprint(rejected) != fmt.Sprint(tc.wantReject) || d.Reason == "" {
+				t.Errorf("got %s reject %v (%q), want %s reject %v", d.Action, rejected, d.Reason, tc.want, tc.wantReject)
+			}
+		})
+	}
+}
+
+func TestCheckKey(t *testing.T) {
+	tests := []struct {
+		key      string
+		size     int64
+		inPrefix bool
+		ok       bool
+	}{
+		{"models/model.tar.gz", 10, false, true},
+		{"models/w/shard-1.bin", 10, true, true},
+		{"models/w/", 0, true, false},
+		{"models/../etc", 10, false, false},
+		{"models/./x", 10, false, false},
+		{"models//x", 10, true, false},
+		{"/x", 10, false, false},
+		{"", 0, false, false},
+		{"a..b/c", 10, false, true},
+	}
+	for _, tc := range tests {
+		err := promotion.CheckKey("b", tc.key, tc.size, tc.inPrefix)
+		var unsafe *promotion.UnsafeKeyError
+		if (err == nil) != tc.ok || (err != nil && !errors.As(err, &unsafe)) {
+			t.Errorf("CheckKey(%q) = %v, want ok=%v", tc.key, err, tc.ok)
+		}
+	}
+}
+
+func TestTargetKey(t *testing.T) {
+	src := promotion.S3Location{Bucket: "src-bkt", Key: "models/v2/model.tar.gz"}
+	tests := []struct{ prefix, want string }{
+		{"", "churn/7/src-bkt/models/v2/model.tar.gz"},
+		{"promoted", "promoted/churn/7/src-bkt/models/v2/model.tar.gz"},
+		{"/a/b/", "a/b/churn/7/src-bkt/models/v2/model.tar.gz"},
+	}
+	for _, tc := range tests {
+		if got := promotion.TargetKey(tc.prefix, "churn", 7, src); got != tc.want {
+			t.Errorf("TargetKey(%q) = %q, want %q", tc.prefix, got, tc.want)
+		}
+	}
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"bad ARN", func() error {
+			_, err := promotion.ParseGroupARN("arn:aws:sagemaker:us-east-1:123:model-package-group/x")
+			return err
+		}()},
+		{"package ARN is not a group ARN", func() error {
+			_, err := promotion.ParseGroupARN("arn:aws:sagemaker:us-east-1:444333666777:model-package/x/1")
+			return err
+		}()},
+		{"uppercase bucket", promotion.ValidateBucketName("My_Bucket")},
+		{"short bucket", promotion.ValidateBucketName("ab")},
+		{"IP bucket", promotion.ValidateBucketName("192.168.1.1")},
+		{"group with underscore", promotion.ValidateGroupName("a_b")},
+		{"prefix with dot-dot", promotion.ValidatePrefix("a/../b")},
+		{"KMS alias instead of key ARN", promotion.ValidateKMSKeyARN("alias/x")},
+	}
+	for _, tc := range tests {
+		if tc.err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	if _, err := promotion.ParseGroupARN("arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn-v2"); err != nil {
+		t.Errorf("valid ARN refused: %v", err)
+	}
+}
+
+func TestBuildTargetRewritesEveryURIAndKeepsSource(t *testing.T) {
+	src := &sagemaker.DescribeModelPackageOutput{
+		ModelPackageArn: aws.String("arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/3"),
+		InferenceSpecification: &types.InferenceSpecification{Containers: []types.ModelPackageContainerDefinition{{
+			ModelDataUrl: aws.String("s3://b/m.tar.gz"), ModelDataETag: aws.String("etag"),
+			ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{S3Uri: aws.String("s3://b/p/"), S3DataType: types.S3ModelDataTypeS3Prefix}},
+		}}},
+		ModelMetrics:        &types.ModelMetrics{Explainability: &types.Explainability{Report: &types.MetricsSource{S3Uri: aws.String("s3://b/x.json")}}},
+		DriftCheckBaselines: &types.DriftCheckBaselines{Explainability: &types.DriftCheckExplainability{ConfigFile: &types.FileSource{S3Uri: aws.String("s3://b/c.json")}}},
+		ValidationSpecification: &types.ModelPackageValidationSpecification{ValidationProfiles: []types.ModelPackageValidationProfile{{
+			TransformJobDefinition: &types.TransformJobDefinition{
+				TransformInput:  &types.TransformInput{DataSource: &types.TransformDataSource{S3DataSource: &types.TransformS3DataSource{S3Uri: aws.String("s3://b/in/"), S3DataType: types.S3DataTypeS3Prefix}}},
+				TransformOutput: &types.TransformOutput{S3OutputPath: aws.String("s3://b/out/")}}}}},
+		SourceAlgorithmSpecification: &types.SourceAlgorithmSpecification{SourceAlgorithms: []types.SourceAlgorithm{{AlgorithmName: aws.String("xgb"), ModelDataUrl: aws.String("s3://b/algo.tar.gz")}}},
+		SamplePayloadUrl:             aws.String("s3://b/sample.tar.gz"),
+		CustomerMetadataProperties:   map[string]string{"k": "v"},
+	}
+	before, _ := json.Marshal(src)
+	in, refs := promotion.BuildTarget(src, "target", types.ModelApprovalStatusPendingManualApproval)
+	wantKinds := map[string]promotion.RefKind{
+		"SamplePayloadUrl": promotion.RefObject,
+		"InferenceSpecification.Containers[0].ModelDataUrl":                                                                 promotion.RefObject,
+		"InferenceSpecification.Containers[0].ModelDataSource.S3DataSource.S3Uri":                                           promotion.RefPrefix,
+		"SourceAlgorithmSpecification.SourceAlgorithms[0].ModelDataUrl":                                                     promotion.RefObject,
+		"ValidationSpecification.ValidationProfiles[0].TransformJobDefinition.TransformInput.DataSource.S3DataSource.S3Uri": promotion.RefPrefix,
+		"ValidationSpecification.ValidationProfiles[0].TransformJobDefinition.TransformOutput.S3OutputPath":                 promotion.RefOutput,
+		"ModelMetrics.Explainability.Report.S3Uri":                                                                          promotion.RefObject,
+		"DriftCheckBaselines.Explainability.ConfigFile.S3Uri":                                                               promotion.RefObject,
+	}
+	if len(refs) != len(wantKinds) {
+		t.Errorf("%d refs, want %d", len(refs), len(wantKinds))
+	}
+	for _, r := range refs {
+		if k, ok := wantKinds[r.Field]; !ok || k != r.Kind {
+			t.Errorf("ref %s kind %s unexpected", r.Field, r.Kind)
+		}
+		*r.URI = aws.String("s3://t/" + r.Field)
+	}
+	after, _ := json.Marshal(src)
+	if string(before) != string(after) {
+		t.Error("rewriting the target modified the source description")
+	}
+	got, _ := json.Marshal(in)
+	if strings.Contains(string(got), "s3://b/") {
+		t.Errorf("target still references the source bucket: %s", got)
+	}
+	if in.CustomerMetadataProperties[promotion.LineageKey] != *src.ModelPackageArn || in.CustomerMetadataProperties["k"] != "v" ||
+		in.ModelApprovalStatus != types.ModelApprovalStatusPendingManualApproval || aws.ToString(in.ModelPackageGroupName) != "target" {
+		t.Errorf("target %s", got)
+	}
+}
+
+func TestVerificationChoice(t *testing.T) {
+	crc := promotion.Checksum{Algorithm: "CRC32", Value: "abc=", Type: "FULL_OBJECT"}
+	sha := promotion.Checksum{Algorithm: "SHA256", Value: "abc=", Type: "FULL_OBJECT"}
+	tests := []struct {
+		name string
+		obj  promotion.Object
+		opts promotion.CopierOptions
+		want string // "" = refused with *IntegrityError
+	}{
+		{"CRC32 single", promotion.Object{Size: 10, Checksum: crc}, promotion.CopierOptions{}, "size + CRC32"},
+		{"CRC32 multipart with KMS", promotion.Object{Size: 10 * mib, Checksum: crc}, promotion.CopierOptions{MultipartThreshold: mib, KMSKeyARN: "k"}, "size + CRC32"},
+		{"SHA256 single", promotion.Object{Size: 10, Checksum: sha}, promotion.CopierOptions{}, "size + SHA256"},
+		{"SHA256 multipart cannot be verified", promotion.Object{Size: 10 * mib, Checksum: sha, ETag: `"x"`}, promotion.CopierOptions{MultipartThreshold: mib}, ""},
+		{"no checksum: ETag", promotion.Object{Size: 10, ETag: `"md5"`}, promotion.CopierOptions{}, "size + ETag (MD5)"},
+		{"no checksum, KMS target", promotion.Object{Size: 10, ETag: `"md5"`}, promotion.CopierOptions{KMSKeyARN: "k"}, ""},
+		{"no checksum, multipart source", promotion.Object{Size: 10, ETag: `"md5-3"`}, promotion.CopierOptions{}, ""},
+		{"composite checksum", promotion.Object{Size: 10, ETag: `"md5-2"`, Checksum: promotion.Checksum{Algorithm: "CRC32", Value: "a=-2", Type: "COMPOSITE"}}, promotion.CopierOptions{}, ""},
+	}
+	for _, tc := range tests {
+		got, err := promotion.Verification(tc.obj, tc.opts)
+		var ie *promotion.IntegrityError
+		if got != tc.want || (tc.want == "" && !errors.As(err, &ie)) {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestPartSizeFor(t *testing.T) {
+	tests := []struct{ size, part, want int64 }{
+		{100 * mib, 64 * mib, 64 * mib},
+		{5 << 40, 64 * mib, 525 * mib}, // 5 TiB needs > 524.288 MiB parts to fit 10,000 parts
+	}
+	for _, tc := range tests {
+		got := promotion.PartSizeFor(tc.size, tc.part)
+		if got != tc.want || (tc.size+got-1)/got > promotion.MaxParts {
+			t.Errorf("PartSizeFor(%d, %d) = %d, want %d", tc.size, tc.part, got, tc.want)
+		}
+	}
+}
+
+func TestBuildGrants(t *testing.T) {
+	g, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn",
+		TargetAccountID: "111222333444", Buckets: []string{"models-a"}, KMSKeyARN: "arn:aws:kms:eu-west-1:444333666777:key/abcd-1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := json.Marshal(g)
+	for _, want := range []string{"sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage",
+		"model-package/churn/*", "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:ListBucket", "kms:Decrypt", "kms:DescribeKey",
+		"SageMaker Model Package State Change", "aws.sagemaker", "Rejected", "arn:aws:events:eu-west-1:111222333444:event-bus/default",
+		"events:PutEvents", "arn:aws:iam::444333666777:root", "arn:aws:iam::111222333444:root"} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("grants lack %q", want)
+		}
+	}
+	if _, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn", TargetAccountID: "12"}); err == nil {
+		t.Error("a 2-digit account was accepted")
+	}
+}
