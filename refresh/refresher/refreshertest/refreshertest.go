@@ -46,6 +46,8 @@ type Options struct {
 	UpdateSeconds float64
 	// KeyPrefix is the watched key prefix (default "models/<Name>/").
 	KeyPrefix string
+	// Bucket is the watched bucket (default "<Name>-artifacts").
+	Bucket string
 }
 
 // Stack is a refresher's world in the emulator, with clients to drive it.
@@ -73,10 +75,14 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 	if prefix == "" {
 		prefix = "models/" + n + "/"
 	}
+	bucket := opts.Bucket
+	if bucket == "" {
+		bucket = n + "-artifacts"
+	}
 	s := &Stack{
 		Config: refresher.Config{
 			Endpoint: n, ConfigA: n + "-config-a", ConfigB: n + "-config-b", Table: n + "-refresh-state",
-			Watch:                      refresher.Watch{Bucket: n + "-artifacts", Filters: []refresher.Filter{{Prefix: prefix}}},
+			Watch:                      refresher.Watch{Bucket: bucket, Filters: []refresher.Filter{{Prefix: prefix}}},
 			RetainAllVariantProperties: true,
 			MetricsNamespace:           refresher.DefaultMetricsNamespace,
 		},
@@ -87,7 +93,6 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 		SQS:         sqs.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
 	}
-	bucket := s.Config.Watch.Bucket
 	steps := []struct {
 		what string
 		do   func() error
