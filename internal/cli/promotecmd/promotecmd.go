@@ -307,7 +307,6 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	r := newRenderer(f, o.Output)
 	p.Copier.Progress = r.event
 	res, err := p.Promote(ctx)
-	r.finish()
 	if err != nil {
 		return mapErr(err)
 	}
@@ -437,7 +436,8 @@ func (r *renderer) event(e promotion.Event) {
 				progressbar.OptionShowCount(),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetRenderBlankState(true),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.w) }),
 			)
 			return
 		}
@@ -466,5 +466,3 @@ func (r *renderer) event(e promotion.Event) {
 		fmt.Fprintf(r.w, "copy failed: %v\n", e.Err)
 	}
 }
-
-func (r *renderer) finish() {}

@@ -1,0 +1,304 @@
+package promotecmd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cli"
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
+	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+)
+
+var moto *testkit.Moto
+
+func TestMain(m *testing.M) { testkit.RunWithMoto(m, &moto, testkit.Options{}) }
+
+// smcd runs the command line with the emulator's environment plus env, and returns the exit
+// code, stdout and stderr.
+func smcd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for _, kv := range moto.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	for _, k := range []string{"SMCD_SOURCE_GROUP_ARN", "SMCD_TARGET_BUCKET", "SMCD_TARGET_GROUP", "SMCD_KMS_KEY_ARN", "SMCD_SOURCE_ROLE_ARN",
+		"SMCD_APPROVAL_STATUS", "SMCD_PROJECT_ID", "SMCD_PROJECT_NAME", "SMCD_TARGET_PREFIX", "SMCD_EVENT"} {
+		t.Setenv(k, env[k])
+	}
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := cli.Main(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const goodARN = "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/churn"
+
+type source struct {
+	env      *promotiontest.Env
+	groupARN string
+	v2       string
+}
+
+// newSource builds the source registry: v1 Approved, v2 Approved, v3 Rejected.
+func newSource(t *testing.T) source {
+	t.Helper()
+	ctx := context.Background()
+	env, err := promotiontest.New(ctx, moto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, err := env.CreateGroup(ctx, "churn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := source{env: env, groupARN: arn}
+	for i, st := range []types.ModelApprovalStatus{"Approved", "Approved", "Rejected"} {
+		u, err := env.Put(ctx, "churn/v"+string(rune('1'+i))+"/model.tar.gz", promotiontest.Data(uint64(i), 2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := env.Register(ctx, "churn", st, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			s.v2 = a
+		}
+	}
+	return s
+}
+
+func TestBadInput(t *testing.T) {
+	base := []string{"promote", "--source-group-arn", goodARN, "--target-bucket", "mlops-target"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad ARN", []string{"promote", "--source-group-arn", "arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/1", "--target-bucket", "b-1"}, nil, `source group ARN "arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/1"`},
+		{"bad bucket name", []string{"promote", "--source-group-arn", goodARN, "--target-bucket", "Bad_Bucket"}, nil, `bucket "Bad_Bucket"`},
+		{"bad approval status", append(base, "--approval-status", "Rejected"), nil, `approval status "Rejected": want Approved or PendingManualApproval`},
+		{"bad output format", append(base, "--output", "yaml"), nil, `output format "yaml": want text or json`},
+		{"bad KMS key", append(base, "--kms-key-arn", "alias/mine"), nil, `KMS key ARN "alias/mine"`},
+		{"bad role", append(base, "--source-role-arn", "role/x"), nil, `source role ARN "role/x"`},
+		{"bad target group", append(base, "--target-group", "a_b"), nil, `target group "a_b"`},
+		{"missing source", []string{"promote", "--target-bucket", "b-1"}, nil, "--source-group-arn (or SMCD_SOURCE_GROUP_ARN) is required"},
+		{"bad env value", []string{"promote", "--target-bucket", "b-1"}, map[string]string{"SMCD_SOURCE_GROUP_ARN": "nope"}, `source group ARN "nope"`},
+		{"unknown flag", append(base, "--colour"), nil, "unknown flag: --colour"},
+		{"grants: bad account", []string{"promote", "grants", "--source-group-arn", goodARN, "--target-account", "12"}, nil, `account ID "12": want 12 digits`},
+		{"grants: bad bucket", []string{"promote", "grants", "--source-group-arn", goodARN, "--target-account", "111222333444", "--bucket", "A"}, nil, `bucket "A"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := smcd(t, tc.env, tc.args...)
+			if code != cmdutil.ExitBadInput || !strings.Contains(errOut, tc.want) || out != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 naming %q", code, errOut, out, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 1 {
+				t.Errorf("error is %d lines, want one line plus the usage hint: %q", lines+1, errOut)
+			}
+		})
+	}
+}
+
+func TestPromoteFromEnvironmentJSONAndIdempotent(t *testing.T) {
+	s := newSource(t)
+	env := map[string]string{
+		"SMCD_SOURCE_GROUP_ARN": s.groupARN, "SMCD_TARGET_BUCKET": s.env.TargetBucket, "SMCD_SOURCE_ROLE_ARN": s.env.SourceRoleARN,
+		"SMCD_TARGET_GROUP": "churn-prod", "SMCD_TARGET_PREFIX": "promoted", "SMCD_PROJECT_ID": "p-1", "SMCD_PROJECT_NAME": "churn",
+	}
+	code, out, errOut := smcd(t, env, "promote", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var sum promotecmd.Summary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	if sum.Result != "promote" || sum.SourceARN != s.v2 || sum.Objects != 1 || sum.Bytes != 2048 || !sum.Verified ||
+		!strings.HasPrefix(sum.TargetARN, "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/") {
+		t.Errorf("summary %+v", sum)
+	}
+	want := "promoted/churn/2/" + s.env.SourceBucket + "/churn/v2/model.tar.gz"
+	if _, err := s.env.TargetS3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.env.TargetBucket), Key: aws.String(want)}); err != nil {
+		t.Errorf("target object %s: %v", want, err)
+	}
+	if !strings.Contains(errOut, "copied s3://") || !strings.Contains(errOut, "verified: size + CRC32") {
+		t.Errorf("not a terminal: want plain log lines on stderr, got %q", errOut)
+	}
+	code, out, _ = smcd(t, env, "promote")
+	if code != 0 || !strings.HasPrefix(out, "already up to date: "+s.v2) {
+		t.Errorf("second run: exit %d, %q", code, out)
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	s := newSource(t)
+	env := map[string]string{"SMCD_SOURCE_GROUP_ARN": "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/other", "SMCD_TARGET_BUCKET": "Not_Valid"}
+	code, out, errOut := smcd(t, env, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN)
+	if code != 0 || !strings.HasPrefix(out, "promoted "+s.v2) {
+		t.Errorf("exit %d, %q %q", code, out, errOut)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	s := newSource(t)
+	code, out, errOut := smcd(t, nil, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"dry run: nothing will be changed", "decision: promote", s.v2 + " is the newest Approved package",
+		"would create target group churn", "would copy 1 objects (2.0 KiB)", "s3://" + s.env.SourceBucket + "/churn/v2/model.tar.gz -> s3://" + s.env.TargetBucket + "/churn/2/",
+		`"ModelDataUrl": "s3://` + s.env.TargetBucket, `"smcd:source-model-package-arn": "` + s.v2} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	keys, err := s.env.TargetKeys(context.Background())
+	if err != nil || len(keys) != 0 {
+		t.Errorf("dry run wrote %v (%v)", keys, err)
+	}
+	if pkgs, err := s.env.TargetPackages(context.Background(), "churn"); err != nil || len(pkgs) != 0 {
+		t.Errorf("dry run registered %d packages (%v)", len(pkgs), err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, s source) []string
+		code  int
+		want  string
+	}{
+		{"nothing approved", func(t *testing.T, s source) []string {
+			if _, err := s.env.SourceSM.CreateModelPackageGroup(context.Background(), newGroup("empty")); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--source-group-arn", "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/empty", "--source-role-arn", s.env.SourceRoleARN}
+		}, 0, "nothing approved: the source group has no Approved model package"},
+		{"source group not found", func(t *testing.T, s source) []string {
+			return []string{"--source-group-arn", "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/missing", "--source-role-arn", s.env.SourceRoleARN}
+		}, cmdutil.ExitNotFound, "source model package group arn:aws:sagemaker:us-east-1:444333666777:model-package-group/missing not found"},
+		{"access denied by ARN without a group policy", func(t *testing.T, s source) []string {
+			return []string{"--source-group-arn", s.groupARN}
+		}, cmdutil.ExitDenied, "AccessDeniedException"},
+		{"unsafe key", func(t *testing.T, s source) []string {
+			ctx := context.Background()
+			s.env.Put(ctx, "llm/w/a.bin", []byte("x"))
+			s.env.Put(ctx, "llm/w/sub/", nil)
+			in := prefixPackage("s3://" + s.env.SourceBucket + "/llm/w/")
+			if _, err := s.env.Register(ctx, "churn", "Approved", "", in); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--source-group-arn", s.groupARN, "--source-role-arn", s.env.SourceRoleARN}
+		}, cmdutil.ExitBadInput, "unsafe source key s3://" + "mlops-source-444333666777/llm/w/sub/: 0-byte folder marker"},
+		{"integrity: copy cannot be verified", func(t *testing.T, s source) []string {
+			ctx := context.Background()
+			// No checksum and an SSE-KMS target: the ETag is not comparable, so the promoter refuses.
+			if _, err := s.env.SourceS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.env.SourceBucket), Key: aws.String("nock/model.tar.gz"), Body: strings.NewReader("data")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.env.Register(ctx, "churn", "Approved", "s3://"+s.env.SourceBucket+"/nock/model.tar.gz", nil); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--source-group-arn", s.groupARN, "--source-role-arn", s.env.SourceRoleARN, "--kms-key-arn", "arn:aws:kms:us-east-1:123456789012:key/0000-1111"}
+		}, cmdutil.ExitIntegrity, "cannot be verified"},
+		{"source object missing", func(t *testing.T, s source) []string {
+			if _, err := s.env.Register(context.Background(), "churn", "Approved", "s3://"+s.env.SourceBucket+"/gone/model.tar.gz", nil); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--source-group-arn", s.groupARN, "--source-role-arn", s.env.SourceRoleARN}
+		}, cmdutil.ExitNotFound, "source object s3://mlops-source-444333666777/gone/model.tar.gz not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSource(t)
+			args := append([]string{"promote", "--target-bucket", s.env.TargetBucket}, tc.setup(t, s)...)
+			code, out, errOut := smcd(t, nil, args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d with %q", code, out, errOut, tc.code, tc.want)
+			}
+			if tc.code != 0 {
+				if keys, _ := s.env.TargetKeys(context.Background()); len(keys) != 0 {
+					t.Errorf("failed run copied %v", keys)
+				}
+			}
+		})
+	}
+}
+
+func TestEventIsLoggedButStateWins(t *testing.T) {
+	s := newSource(t)
+	ev := `{"id":"e-1","source":"aws.sagemaker","detail-type":"SageMaker Model Package State Change","account":"444333666777","region":"us-east-1",
+"detail":{"ModelPackageGroupName":"churn","ModelPackageVersion":1,"ModelPackageArn":"arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/1","ModelApprovalStatus":"Approved"}}`
+	file := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(file, []byte(ev), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := smcd(t, map[string]string{"SMCD_EVENT": file}, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN)
+	if code != 0 || !strings.Contains(errOut, "triggered by e-1: arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/1 is Approved") || !strings.HasPrefix(out, "promoted "+s.v2) {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the event logged and v2 promoted", code, out, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"source":"aws.s3"}`), 0o600)
+	if code, _, errOut := smcd(t, nil, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--event", bad); code != cmdutil.ExitBadInput {
+		t.Errorf("bad event: exit %d %q, want 2", code, errOut)
+	}
+}
+
+func TestProgressBarOnTerminal(t *testing.T) {
+	s := newSource(t)
+	for _, kv := range moto.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{Stdout: &out, Stderr: &errOut, IsTerminal: true}
+	root := cli.NewRoot(f)
+	root.SetArgs([]string{"promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "copying 1 objects") || strings.Contains(errOut.String(), "copied s3://") {
+		t.Errorf("terminal stderr %q: want a progress bar, not log lines", errOut.String())
+	}
+}
+
+func TestGrantsJSON(t *testing.T) {
+	code, out, errOut := smcd(t, nil, "promote", "grants", "--source-group-arn", goodARN, "--target-account", "111222333444", "--bucket", "models-a", "--bucket", "models-b",
+		"--kms-key-arn", "arn:aws:kms:us-east-1:444333666777:key/abcd")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var g struct {
+		ModelPackageGroupPolicy map[string]any            `json:"modelPackageGroupPolicy"`
+		BucketPolicies          map[string]map[string]any `json:"bucketPolicies"`
+		KMSKeyPolicyStatements  []map[string]any          `json:"kmsKeyPolicyStatements"`
+		EventRule               struct {
+			EventPattern map[string]any `json:"eventPattern"`
+			TargetARN    string         `json:"targetArn"`
+		} `json:"eventRule"`
+		TargetEventBusPolicy map[string]any `json:"targetEventBusPolicy"`
+	}
+	if err := json.Unmarshal([]byte(out), &g); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if g.ModelPackageGroupPolicy["Version"] != "2012-10-17" || len(g.BucketPolicies) != 2 || len(g.KMSKeyPolicyStatements) != 1 ||
+		g.EventRule.TargetARN != "arn:aws:events:us-east-1:111222333444:event-bus/default" || g.TargetEventBusPolicy["Statement"] == nil {
+		t.Errorf("grants %s", out)
+	}
+}
