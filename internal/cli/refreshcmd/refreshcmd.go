@@ -1,13 +1,141 @@
-// Package refreshcmd holds the smcd commands of its group.
+// Package refreshcmd holds the smcd commands of the refresh group: `smcd refresh` (one
+// reconcile pass now), `smcd status` (what the refresher knows and would do next) and
+// `smcd events replay` (run the refresher Lambda's handler on a captured event).
 package refreshcmd
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/spf13/cobra"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // Commands returns the group's top-level commands.
 func Commands(f *cmdutil.Factory) []*cobra.Command {
+	return []*cobra.Command{NewCmdRefresh(f), NewCmdStatus(f), NewCmdEvents(f)}
+}
+
+// TargetOptions name the endpoint, its A/B configs and the state table. Empty fields fall back
+// to the refresher's environment variables, then to what the state table recorded.
+type TargetOptions struct {
+	Endpoint, ConfigA, ConfigB, Table string
+	// Getenv reads environment variables (os.Getenv when nil).
+	Getenv func(string) string
+}
+
+func (o *TargetOptions) addFlags(cmd *cobra.Command, tableHelp string) {
+	cmd.Flags().StringVar(&o.Endpoint, "endpoint", "", "endpoint name (env "+refresher.EnvEndpointName+")")
+	cmd.Flags().StringVar(&o.ConfigA, "config-a", "", "endpoint config A (env "+refresher.EnvConfigA+"; default: as recorded in the state table)")
+	cmd.Flags().StringVar(&o.ConfigB, "config-b", "", "endpoint config B (env "+refresher.EnvConfigB+"; default: as recorded in the state table)")
+	cmd.Flags().StringVar(&o.Table, "table", "", tableHelp+" (env "+refresher.EnvTableName+")")
+}
+
+// fillFromEnv applies the environment to empty fields.
+func (o *TargetOptions) fillFromEnv() {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	for _, f := range []struct {
+		v   *string
+		env string
+	}{{&o.Endpoint, refresher.EnvEndpointName}, {&o.ConfigA, refresher.EnvConfigA}, {&o.ConfigB, refresher.EnvConfigB}, {&o.Table, refresher.EnvTableName}} {
+		if *f.v == "" {
+			*f.v = getenv(f.env)
+		}
+	}
+}
+
+// target is a resolved endpoint with its clients and stored state.
+type target struct {
+	cfg      refresher.Config
+	sm       *sagemaker.Client
+	db       *dynamodb.Client
+	item     refresher.Item
+	hasTable bool
+}
+
+// resolve loads AWS, reads the state item (when a table is known) and settles the A/B names.
+// requireConfigs makes unknown A/B names an error; requireTable a missing table.
+func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *TargetOptions, requireTable, requireConfigs bool) (*target, error) {
+	o.fillFromEnv()
+	if o.Endpoint == "" {
+		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no endpoint: pass --endpoint NAME or set %s", refresher.EnvEndpointName)}
+	}
+	if requireTable && o.Table == "" {
+		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no state table: pass --table NAME or set %s", refresher.EnvTableName)}
+	}
+	if (o.ConfigA == "") != (o.ConfigB == "") {
+		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: errors.New("pass both --config-a and --config-b, or neither")}
+	}
+	awsCfg, err := f.LoadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{sm: sagemaker.NewFromConfig(awsCfg), db: dynamodb.NewFromConfig(awsCfg), hasTable: o.Table != ""}
+	t.cfg = refresher.Config{Endpoint: o.Endpoint, ConfigA: o.ConfigA, ConfigB: o.ConfigB, Table: o.Table,
+		RetainAllVariantProperties: true, MetricsNamespace: refresher.DefaultMetricsNamespace}
+	t.item = refresher.Item{State: refresh.State{Endpoint: o.Endpoint}}
+	if t.hasTable {
+		t.item, err = t.store().Load(ctx, o.Endpoint)
+		if errors.Is(err, refresher.ErrTableNotFound) {
+			return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("state table %s not found", o.Table))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if t.cfg.ConfigA == "" {
+		t.cfg.ConfigA, t.cfg.ConfigB = t.item.ConfigA, t.item.ConfigB
+	}
+	if requireConfigs && t.cfg.ConfigA == "" {
+		obs, err := t.reconciler(io.Discard).Observe(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !obs.Found {
+			return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("endpoint %s not found", o.Endpoint))
+		}
+		return nil, cmdutil.BadInput(fmt.Errorf("endpoint configs A and B of endpoint %s are unknown (it is on %s, and table %s has no record of its pair): pass --config-a and --config-b, or set %s and %s",
+			o.Endpoint, obs.Config, o.Table, refresher.EnvConfigA, refresher.EnvConfigB))
+	}
+	return t, nil
+}
+
+func (t *target) store() *refresher.Store { return &refresher.Store{DB: t.db, Table: t.cfg.Table} }
+
+// reconciler returns a Reconciler over t that logs JSON to logs and emits no metrics.
+func (t *target) reconciler(logs io.Writer) *refresher.Reconciler {
+	return &refresher.Reconciler{SageMaker: t.sm, Store: t.store(), Config: t.cfg, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+}
+
+// decisionError maps a Report decision to smcd's exit codes: 4 when the endpoint is missing,
+// 6 when it failed or drifted onto a config that is neither A nor B.
+func decisionError(endpoint string, d refresh.Decision) error {
+	if d.Kind != refresh.Report {
+		return nil
+	}
+	for _, e := range d.Events {
+		if e == refresh.EventNotFound {
+			return cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("endpoint %s not found", endpoint))
+		}
+	}
+	return cmdutil.WithCode(cmdutil.ExitEndpointFailed, fmt.Errorf("endpoint %s needs attention: %s", endpoint, d.Reason))
+}
+
+func checkOutput(cmd *cobra.Command, output string) error {
+	if output != "text" && output != "json" {
+		return &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("--output %q: expected text or json", output)}
+	}
 	return nil
 }
