@@ -121,7 +121,7 @@ func (h *Handler) HandleEvent(ctx context.Context, e lambdaevents.CloudWatchEven
 // rest are deleted. Redelivered S3 changes are recognised by their sequencer and not counted
 // twice.
 func (h *Handler) HandleSQS(ctx context.Context, batch lambdaevents.SQSEvent) lambdaevents.SQSEventResponse {
-	var resp lambdaevents.SQSEventResponse
+	resp := lambdaevents.SQSEventResponse{BatchItemFailures: []lambdaevents.SQSBatchItemFailure{}}
 	fail := func(ids []string) {
 		for _, id := range ids {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: id})
