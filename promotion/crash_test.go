@@ -171,3 +171,37 @@ func TestCrashResume(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashDuringRejection: UpdateModelPackage fails (before or after it lands); the re-run
+// rejects the copy and converges to the latest approved package.
+func TestCrashDuringRejection(t *testing.T) {
+	for _, after := range []bool{false, true} {
+		t.Run(map[bool]string{false: "update fails", true: "update lands, answer lost"}[after], func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
+			v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotiontest.Data(2, 10))), nil))
+			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
+			if _, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx); err != nil {
+				t.Fatal(err)
+			}
+			must[string](t)("", env.Reject(ctx, v2))
+			p := env.Promoter(cfg, promotion.CopierOptions{}, false)
+			p.TargetRegistry = &faultyRegistry{TargetRegistry: p.TargetRegistry, failOn: "UpdateModelPackage", after: after}
+			if _, err := p.Promote(ctx); !errors.Is(err, errCrash) {
+				t.Fatalf("faulty run: %v", err)
+			}
+			res := must[*promotion.Result](t)(env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx))
+			if res.Action != promotion.ActionPromote || res.SourceARN != v1 {
+				t.Fatalf("re-run %+v, want v1 promoted", res)
+			}
+			status := map[string]types.ModelApprovalStatus{}
+			for _, d := range must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn")) {
+				status[d.CustomerMetadataProperties[promotion.LineageKey]] = d.ModelApprovalStatus
+			}
+			if len(status) != 2 || status[v2] != types.ModelApprovalStatusRejected || status[v1] != types.ModelApprovalStatusApproved {
+				t.Errorf("target statuses %v", status)
+			}
+		})
+	}
+}
