@@ -1,0 +1,254 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+)
+
+func TestBurstDuringAnUpdateCausesOneFollowUp(t *testing.T) {
+	for _, tc := range []struct {
+		n      int
+		quiet  time.Duration
+		faults Faults
+	}{
+		{1, 0, Faults{}},
+		{10, 0, Faults{}},
+		{100, 0, Faults{Duplicate: 0.3, Jitter: 5 * time.Second}},
+		{1000, 0, Faults{Duplicate: 0.3, Jitter: 5 * time.Second}},
+		{100, 30 * time.Second, Faults{Duplicate: 0.3, Jitter: 5 * time.Second}},
+	} {
+		t.Run(fmt.Sprintf("n=%d/quiet=%v", tc.n, tc.quiet), func(t *testing.T) {
+			sc := Scenario{Seed: uint64(tc.n), QuietPeriod: tc.quiet, Faults: tc.faults, Uploads: []Upload{{}}}
+			// The first update runs from about Q to Q+5m; the burst lands inside it.
+			for i := range tc.n {
+				sc.Uploads = append(sc.Uploads, Upload{At: tc.quiet + time.Minute + time.Duration(i)*(3*time.Minute)/time.Duration(tc.n)})
+			}
+			r := mustRun(t, sc)
+			if len(r.Deployments) != 2 || r.UpdateCalls != 2 {
+				t.Fatalf("%d uploads during an update: %d deployments, %d UpdateEndpoint calls; want 2 and 2", tc.n, len(r.Deployments), r.UpdateCalls)
+			}
+			if r.FinalGeneration != tc.n+1 || r.Lost() != 0 {
+				t.Fatalf("serving generation %d (lost %d), want %d", r.FinalGeneration, r.Lost(), tc.n+1)
+			}
+			if d := r.Deployments[1]; d.Seq != r.Final.Desired || d.From != ConfigB || d.To != ConfigA {
+				t.Fatalf("follow-up %+v, want seq %d from B to A", d, r.Final.Desired)
+			}
+		})
+	}
+}
+
+func TestFailingArtifactIsTriedOnceThenTheNextChangeSucceeds(t *testing.T) {
+	for _, faults := range []Faults{{}, {Duplicate: 0.5, Jitter: 10 * time.Second}} {
+		t.Run(fmt.Sprintf("duplicates=%v", faults.Duplicate), func(t *testing.T) {
+			sc := Scenario{Seed: 7, Faults: faults, Uploads: []Upload{{Bad: true}}}
+			r := mustRun(t, sc)
+			if len(r.Deployments) != 1 || !r.Deployments[0].Failed {
+				t.Fatalf("deployments %+v, want exactly one, failed", r.Deployments)
+			}
+			if res := r.Final.LastResult; res == nil || res.Succeeded || !strings.Contains(res.Reason, "health checks") || r.Final.Failed != r.Final.Desired {
+				t.Fatalf("the failure is not recorded: %+v, result %+v", r.Final, r.Final.LastResult)
+			}
+			if r.Decisions[refresh.Update] != 1 {
+				t.Fatalf("%d update decisions in an hour of scheduled reconciles, want 1", r.Decisions[refresh.Update])
+			}
+
+			sc.Uploads = append(sc.Uploads, Upload{At: 2 * time.Hour})
+			r = mustRun(t, sc)
+			if len(r.Deployments) != 2 || r.Deployments[1].Failed || r.FinalGeneration != 2 || !r.Final.LastResult.Succeeded {
+				t.Fatalf("after a newer upload: deployments %+v, serving generation %d", r.Deployments, r.FinalGeneration)
+			}
+		})
+	}
+}
+
+// The quiet period coalesces a multi-file upload into one update when changes are recorded as
+// they arrive and the delayed message only triggers the reconcile. Recording only after the
+// queue's delivery delay splits it: the first file's message starts an update, the others a
+// second one. The executor in package refresher must record on arrival.
+func TestRecordAfterDelaySplitsUploads(t *testing.T) {
+	upload := []Upload{
+		{At: 0, Key: "model/part-0.bin"}, {At: 2 * time.Second, Key: "model/part-1.bin"},
+		{At: 4 * time.Second, Key: "model/part-2.bin"}, {At: 6 * time.Second, Key: "model/config.json"},
+	}
+	for _, tc := range []struct {
+		recordAfterDelay bool
+		want             int
+	}{{false, 1}, {true, 2}} {
+		t.Run(fmt.Sprintf("recordAfterDelay=%v", tc.recordAfterDelay), func(t *testing.T) {
+			r := mustRun(t, Scenario{Seed: 1, QuietPeriod: time.Minute, RecordAfterDelay: tc.recordAfterDelay, Uploads: upload})
+			if len(r.Deployments) != tc.want || r.FinalGeneration != len(upload) {
+				t.Fatalf("%d deployments (serving generation %d), want %d (generation %d)", len(r.Deployments), r.FinalGeneration, tc.want, len(upload))
+			}
+			if start := r.Deployments[0].Start.Sub(r.Start); start < time.Minute+6*time.Second && !tc.recordAfterDelay {
+				t.Fatalf("update started %v after the first file, before the quiet period after the last one", start)
+			}
+		})
+	}
+}
+
+func TestMarkerKeyWaitsForTheMarker(t *testing.T) {
+	sc := Scenario{Seed: 3, MarkerKey: "model/_SUCCESS", QuietPeriod: 0, Uploads: []Upload{
+		{At: 0, Key: "model/part-0.bin"}, {At: 10 * time.Second, Key: "model/part-1.bin"},
+		{At: 20 * time.Minute, Key: "model/_SUCCESS"},
+	}}
+	r := mustRun(t, sc)
+	if len(r.Deployments) != 1 || r.Deployments[0].Start.Sub(r.Start) < 20*time.Minute || r.FinalGeneration != 3 {
+		t.Fatalf("deployments %+v, want one, after the marker", r.Deployments)
+	}
+}
+
+// The lease on unconfirmed intents is what keeps concurrent invocations from racing a second
+// UpdateEndpoint into a busy endpoint: without it (the core as first written) the property
+// test's checks fail.
+func TestIntentLeasePreventsRacingUpdates(t *testing.T) {
+	busy, violating := 0, 0
+	for seed := uint64(1); seed <= 1000; seed++ {
+		sc, fam := randomScenario(seed)
+		sc.IntentTimeout = time.Nanosecond
+		r := mustRun(t, sc)
+		busy += r.BusyErrors
+		if len(check(r, fam)) > 0 {
+			violating++
+		}
+	}
+	if busy == 0 || violating == 0 {
+		t.Fatalf("without the lease: %d busy errors, %d violating scenarios; the checks cannot see the race", busy, violating)
+	}
+	t.Logf("without the intent lease, 1000 scenarios: %d UpdateEndpoint calls on a busy endpoint, %d scenarios violate the contract", busy, violating)
+}
+
+func TestBaselineLosesWhatArrivesDuringAnUpdate(t *testing.T) {
+	sc := Scenario{Seed: 5, Uploads: []Upload{{At: 0}, {At: 10 * time.Second}, {At: 40 * time.Second}, {At: 2 * time.Minute}}}
+	tests := []struct {
+		executor       Executor
+		lost, busy     int
+		deployments    int
+		generation     int
+		minUpdateCalls int
+	}{
+		// 0s: sleeps 30s, swaps (Updating until 5m30s, loading uploads 1 and 2); the other
+		// three events each sleep 30s and hit the busy endpoint: dropped. Uploads 3 and 4 are
+		// never served.
+		{Baseline, 2, 3, 1, 2, 4},
+		{SagemakerCD, 0, 0, 2, 4, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.executor.String(), func(t *testing.T) {
+			sc.Executor = tc.executor
+			r := mustRun(t, sc)
+			if r.Lost() != tc.lost || r.BusyErrors != tc.busy || len(r.Deployments) != tc.deployments ||
+				r.FinalGeneration != tc.generation || r.UpdateCalls < tc.minUpdateCalls {
+				t.Fatalf("lost %d, busy %d, deployments %d, generation %d, calls %d; want %d, %d, %d, %d, >= %d",
+					r.Lost(), r.BusyErrors, len(r.Deployments), r.FinalGeneration, r.UpdateCalls,
+					tc.lost, tc.busy, tc.deployments, tc.generation, tc.minUpdateCalls)
+			}
+		})
+	}
+}
+
+func TestBaselineDropsEventsOlderThanSixHours(t *testing.T) {
+	// Reserved concurrency 1 and a 30 s sleep each: 1000 events take 8 hours to drain.
+	sc := Scenario{Seed: 9, Executor: Baseline}
+	for i := range 1000 {
+		sc.Uploads = append(sc.Uploads, Upload{At: time.Duration(i) * time.Second})
+	}
+	r := mustRun(t, sc)
+	if r.Expired == 0 || r.Expired+r.Invocations != 1000 {
+		t.Fatalf("expired %d, invocations %d; want some expired, 1000 in all", r.Expired, r.Invocations)
+	}
+}
+
+func TestReplayIsDeterministic(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4, 42, 1234} {
+		sc, _ := randomScenario(seed)
+		sc.Trace = true
+		a, b := mustRun(t, sc), mustRun(t, sc)
+		if !slices.Equal(a.Trace, b.Trace) || len(a.Trace) == 0 {
+			t.Fatalf("seed %d: two runs differ (%d and %d trace lines)", seed, len(a.Trace), len(b.Trace))
+		}
+	}
+}
+
+func TestRunRejectsBadScenarios(t *testing.T) {
+	for _, sc := range []Scenario{
+		{Uploads: []Upload{{At: time.Minute}, {At: time.Second}}},
+		{Uploads: []Upload{{At: -time.Second}}},
+		{Executor: Executor(9)},
+	} {
+		if _, err := Run(sc); err == nil || !strings.Contains(err.Error(), "run scenario") {
+			t.Errorf("Run(%+v) = %v, want an error", sc, err)
+		}
+	}
+}
+
+// TestLatency measures upload-to-serving times (fault-free, single object, quiet period 0)
+// against the target p50 <= 1.0 x D and p99 <= 1.7 x D, for uploads at different rates.
+func TestLatency(t *testing.T) {
+	const d = DefaultUpdateDuration
+	for _, tc := range []struct {
+		name    string
+		meanGap time.Duration
+		p50Max  float64 // asserted bound, in D
+		p99Max  float64
+	}{
+		// Retraining-style traffic: most uploads find the endpoint idle.
+		{"one upload every 6h on average", 6 * time.Hour, 1.05, 1.75},
+		// Busy traffic: more uploads arrive during an update and wait for it.
+		{"one upload every 1h on average", time.Hour, 1.05, 2.05},
+		{"one upload every 10m on average", 10 * time.Minute, 1.6, 2.05},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var serving []time.Duration
+			for seed := uint64(1); seed <= 40; seed++ {
+				rng := rand.New(rand.NewPCG(seed, 1))
+				sc := Scenario{Seed: seed, Faults: Faults{Jitter: 2 * time.Second}}
+				at := time.Duration(0)
+				for range 50 {
+					at += time.Duration(rng.ExpFloat64() * float64(tc.meanGap))
+					sc.Uploads = append(sc.Uploads, Upload{At: at})
+				}
+				r := mustRun(t, sc)
+				if r.Lost() != 0 {
+					t.Fatalf("seed %d lost %d uploads", seed, r.Lost())
+				}
+				_, s := r.Latencies()
+				serving = append(serving, s...)
+			}
+			p50, p99 := Percentile(serving, 50).Seconds()/d.Seconds(), Percentile(serving, 99).Seconds()/d.Seconds()
+			t.Logf("%d uploads: upload -> serving p50 = %.3f x D, p99 = %.3f x D, max = %.3f x D", len(serving), p50, p99, Percentile(serving, 100).Seconds()/d.Seconds())
+			if p50 > tc.p50Max || p99 > tc.p99Max {
+				t.Errorf("p50 %.3f x D, p99 %.3f x D; want <= %.2f and <= %.2f", p50, p99, tc.p50Max, tc.p99Max)
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
+	for _, tc := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 5}, {90, 9}, {99, 10}, {100, 10}, {1, 1}} {
+		if got := Percentile(ds, tc.p); got != tc.want {
+			t.Errorf("Percentile(%v) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if Percentile(nil, 50) != 0 {
+		t.Error("Percentile(nil) != 0")
+	}
+}
+
+func mustRun(t *testing.T, sc Scenario) *Result {
+	t.Helper()
+	r, err := Run(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
