@@ -1,0 +1,340 @@
+package promote
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/gobuild"
+)
+
+// Packages compiled at synth into the pipeline's assets.
+const (
+	promoterPackage = "github.com/sagemaker-cd/sagemaker-cd/cmd/smcd"
+	cleanerPackage  = "github.com/sagemaker-cd/sagemaker-cd/cmd/package-cleaner"
+)
+
+// Output names: the stack outputs (and the keys of the metadata output) Seedfarmer publishes.
+const (
+	OutputPipelineArn   = "PipelineArn"
+	OutputPipelineName  = "PipelineName"
+	OutputEventRuleArn  = "EventRuleArn"
+	OutputEventRuleName = "EventRuleName"
+	OutputMetadata      = "metadata"
+)
+
+// EventSource and EventDetailType are what SageMaker puts on model package state change events.
+const (
+	EventSource     = "aws.sagemaker"
+	EventDetailType = "SageMaker Model Package State Change"
+)
+
+// ModelPackagePromotePipeline is a deployed promote pipeline.
+type ModelPackagePromotePipeline interface {
+	constructs.Construct
+	// Pipeline is the CodePipeline (V2) that promotes.
+	Pipeline() awscodepipeline.Pipeline
+	// Project is the CodeBuild project that runs `smcd promote`.
+	Project() awscodebuild.PipelineProject
+	// Rule is the EventBridge rule that starts the pipeline, nil without an event bus.
+	Rule() awsevents.Rule
+	// PipelineArn is the pipeline's ARN.
+	PipelineArn() *string
+	// PipelineName is the pipeline's name.
+	PipelineName() *string
+	// EventRuleArn is the rule's ARN, nil without an event bus.
+	EventRuleArn() *string
+	// EventRuleName is the rule's name as CloudFormation reports it for a rule on a custom bus,
+	// "<bus>|<rule>" (the seed's example), nil without an event bus.
+	EventRuleName() *string
+}
+
+type modelPackagePromotePipeline struct {
+	constructs.Construct
+	pipeline awscodepipeline.Pipeline
+	project  awscodebuild.PipelineProject
+	rule     awsevents.Rule
+}
+
+func (m *modelPackagePromotePipeline) Pipeline() awscodepipeline.Pipeline    { return m.pipeline }
+func (m *modelPackagePromotePipeline) Project() awscodebuild.PipelineProject { return m.project }
+func (m *modelPackagePromotePipeline) Rule() awsevents.Rule                  { return m.rule }
+func (m *modelPackagePromotePipeline) PipelineArn() *string                  { return m.pipeline.PipelineArn() }
+func (m *modelPackagePromotePipeline) PipelineName() *string                 { return m.pipeline.PipelineName() }
+
+func (m *modelPackagePromotePipeline) EventRuleArn() *string {
+	if m.rule == nil {
+		return nil
+	}
+	return m.rule.RuleArn()
+}
+
+func (m *modelPackagePromotePipeline) EventRuleName() *string {
+	if m.rule == nil {
+		return nil
+	}
+	// Ref of an AWS::Events::Rule on a custom bus is "<bus>|<rule>"; RuleName is that Ref.
+	return m.rule.RuleName()
+}
+
+// NewModelPackagePromotePipeline builds the promote pipeline in scope. It panics with a one-line
+// message naming the bad value when props are invalid (see Validate), before creating anything.
+//
+// It adds the stack outputs PipelineArn, PipelineName, EventRuleArn and EventRuleName (the last
+// two with an event bus) and "metadata", a JSON object of the same keys for Seedfarmer; their
+// logical IDs are exactly these names, so a stack holds at most one promote pipeline. With
+// PermissionsBoundaryName, the boundary is applied to every IAM role of the whole stack.
+func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, props *ModelPackagePromotePipelineProps) ModelPackagePromotePipeline {
+	stack := awscdk.Stack_Of(scope)
+	region := *stack.Region()
+	if *awscdk.Token_IsUnresolved(region) {
+		region = ""
+	}
+	r, err := props.resolve(region)
+	if err != nil {
+		panic("promote: " + err.Error())
+	}
+	promoterDir, err := gobuild.Build(gobuild.Spec{Package: promoterPackage, Arch: "amd64", Binary: "smcd"})
+	if err != nil {
+		panic("promote: build the promoter: " + err.Error())
+	}
+	var cleanerDir string
+	if !r.retainOnDelete {
+		if cleanerDir, err = gobuild.Build(gobuild.Spec{Package: cleanerPackage, Arch: "arm64", Tags: []string{"lambda.norpc"}}); err != nil {
+			panic("promote: build the package cleaner: " + err.Error())
+		}
+	}
+
+	this := constructs.NewConstruct(scope, id)
+	// Grant S3 log delivery through a bucket policy (not the legacy ACL), so both buckets can
+	// enforce bucket-owner object ownership.
+	this.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
+	m := &modelPackagePromotePipeline{Construct: this}
+	a := newARNs(stack, r)
+
+	key := awskms.NewKey(this, jsii.String("ArtifactKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the promote pipeline's artifacts and build output"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	logs := awss3.NewBucket(this, jsii.String("AccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+	})
+	artifacts := awss3.NewBucket(this, jsii.String("Artifacts"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		EnforceSSL:             jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("artifacts/"),
+	})
+
+	// The source stage: the promoter binary, compiled at synth, as an S3 object in the CDK assets
+	// bucket (versioned by the bootstrap template, as a CodePipeline S3 source requires).
+	promoter := awss3assets.NewAsset(this, jsii.String("Promoter"), &awss3assets.AssetProps{Path: jsii.String(promoterDir)})
+	promoterOut := awscodepipeline.NewArtifact(jsii.String("Promoter"), nil)
+	source := awscodepipelineactions.NewS3SourceAction(&awscodepipelineactions.S3SourceActionProps{
+		ActionName: jsii.String("Promoter"),
+		Bucket:     promoter.Bucket(),
+		BucketKey:  promoter.S3ObjectKey(),
+		Output:     promoterOut,
+		Trigger:    awscodepipelineactions.S3Trigger_NONE,
+	})
+
+	m.project = awscodebuild.NewPipelineProject(this, jsii.String("Promote"), &awscodebuild.PipelineProjectProps{
+		Description: jsii.String(fmt.Sprintf("Promotes the latest approved model package of %s into %s", r.sourceGroup, r.targetGroup)),
+		Environment: &awscodebuild.BuildEnvironment{
+			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
+			ComputeType: awscodebuild.ComputeType(r.compute),
+		},
+		EncryptionKey:        key,
+		Timeout:              awscdk.Duration_Hours(jsii.Number(2)),
+		EnvironmentVariables: buildEnv(r),
+		// The promoter copies server-side (CopyObject / UploadPartCopy): no artifact bytes pass
+		// through the build host, and no CDK runs inside the pipeline.
+		BuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"version": "0.2",
+			"phases": map[string]interface{}{
+				"build": map[string]interface{}{
+					"commands": []string{"chmod +x ./smcd", "./smcd promote --output json"},
+				},
+			},
+		}),
+	})
+	for _, s := range promoterStatements(a, r) {
+		m.project.AddToRolePolicy(s)
+	}
+
+	m.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
+		PipelineType: awscodepipeline.PipelineType_V2,
+		// SUPERSEDED: every run converges the target to the source group's latest state (latest
+		// approved package promoted, rejected ones marked), so a newer run that supersedes an
+		// older one loses nothing, and a burst of approvals costs one promotion.
+		ExecutionMode:            awscodepipeline.ExecutionMode_SUPERSEDED,
+		ArtifactBucket:           artifacts,
+		RestartExecutionOnUpdate: jsii.Bool(false),
+		Stages: &[]*awscodepipeline.StageProps{
+			{StageName: jsii.String("Source"), Actions: &[]awscodepipeline.IAction{source}},
+			{StageName: jsii.String("Promote"), Actions: &[]awscodepipeline.IAction{
+				awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
+					ActionName: jsii.String("Promote"),
+					Project:    m.project,
+					Input:      promoterOut,
+				}),
+			}},
+		},
+	})
+
+	if r.eventBus != "" {
+		m.rule = newRule(this, m.pipeline, r)
+	}
+	if !r.retainOnDelete {
+		newCleaner(this, cleanerDir, a, r)
+	}
+	if r.boundary != "" {
+		boundaryARN := fmt.Sprintf("arn:%s:iam::%s:policy/%s", *stack.Partition(), *stack.Account(), r.boundary)
+		awscdk.Aspects_Of(stack).Add(&permissionsBoundary{arn: jsii.String(boundaryARN)}, nil)
+	}
+	addOutputs(stack, this, m)
+	suppress(stack, m, logs, r)
+	return m
+}
+
+// buildEnv is the promoter's configuration, as the environment variables `smcd promote` reads.
+func buildEnv(r *resolved) *map[string]*awscodebuild.BuildEnvironmentVariable {
+	env := map[string]*awscodebuild.BuildEnvironmentVariable{}
+	set := func(k, v string) {
+		if v != "" {
+			env[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+		}
+	}
+	set("SMCD_SOURCE_GROUP_ARN", *arnString(r.source))
+	set("SMCD_TARGET_BUCKET", r.targetBucket)
+	set("SMCD_TARGET_GROUP", r.targetGroup)
+	set("SMCD_APPROVAL_STATUS", r.approval)
+	set("SMCD_KMS_KEY_ARN", r.kmsKeyArn)
+	set("SMCD_SOURCE_ROLE_ARN", r.sourceRoleArn)
+	set("SMCD_PROJECT_ID", r.projectID)
+	set("SMCD_PROJECT_NAME", r.projectName)
+	return &env
+}
+
+// arnString formats a parsed ARN back.
+func arnString(a arn) *string {
+	return jsii.String(strings.Join([]string{"arn", a.Partition, a.Service, a.Region, a.Account, a.Resource}, ":"))
+}
+
+// newRule starts the pipeline on the source group's Approved and Rejected events.
+func newRule(scope constructs.Construct, pipeline awscodepipeline.Pipeline, r *resolved) awsevents.Rule {
+	bus := awsevents.EventBus_FromEventBusName(scope, jsii.String("Bus"), jsii.String(r.eventBus))
+	rule := awsevents.NewRule(scope, jsii.String("SageMakerModelPackageStateChange"), &awsevents.RuleProps{
+		EventBus:    bus,
+		Description: jsii.String(fmt.Sprintf("Starts the promote pipeline when a model package of %s is Approved or Rejected", r.sourceGroup)),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(EventSource),
+			DetailType: jsii.Strings(EventDetailType),
+			Account:    jsii.Strings(r.source.Account),
+			Detail: &map[string]interface{}{
+				"ModelPackageGroupName": []string{r.sourceGroup},
+				"ModelApprovalStatus":   []string{"Approved", "Rejected"},
+			},
+		},
+	})
+	// The role may start this pipeline and nothing else (codepipeline:StartPipelineExecution on
+	// the pipeline ARN, added by the target).
+	role := awsiam.NewRole(scope, jsii.String("RuleRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		Description: jsii.String("Lets EventBridge start the promote pipeline"),
+	})
+	rule.AddTarget(awseventstargets.NewCodePipeline(pipeline, &awseventstargets.CodePipelineTargetOptions{EventRole: role}))
+	return rule
+}
+
+// newCleaner adds the custom resource that removes the promoted packages on stack deletion.
+func newCleaner(scope constructs.Construct, dir string, a *arns, r *resolved) {
+	c := constructs.NewConstruct(scope, jsii.String("PackageCleaner"))
+	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_THREE_MONTHS})
+	// Inline policies (part of the role resource) so CloudFormation cannot delete the permissions
+	// before the custom resource's Delete request has run.
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Deletes promoted model packages of the target group on stack deletion"),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"Clean": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("Logs"),
+					Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+					Resources: &[]*string{jsii.String(*logGroup.LogGroupArn())},
+				}),
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("TargetPackages"),
+					Actions:   jsii.Strings("sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DeleteModelPackage"),
+					Resources: a.target,
+				}),
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("StackStatus"),
+					Actions:   jsii.Strings("cloudformation:DescribeStacks"),
+					Resources: jsii.Strings(*awscdk.Aws_STACK_ID()),
+				}),
+			}}),
+		},
+	})
+	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("Deletes promoted model packages on stack deletion (retain_on_delete=false)"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(dir), nil),
+		Role:         role,
+		LogGroup:     logGroup,
+		MemorySize:   jsii.Number(128),
+		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::ModelPackageCleaner"),
+		Properties: &map[string]interface{}{
+			"SourceModelPackageGroupArn":  *arnString(r.source),
+			"TargetModelPackageGroupName": r.targetGroup,
+		},
+	})
+}
+
+// addOutputs adds the seed's outputs and the Seedfarmer metadata output, with fixed logical IDs.
+func addOutputs(stack awscdk.Stack, scope constructs.Construct, m *modelPackagePromotePipeline) {
+	values := map[string]interface{}{OutputPipelineArn: m.PipelineArn(), OutputPipelineName: m.PipelineName()}
+	order := []string{OutputPipelineArn, OutputPipelineName}
+	if m.rule != nil {
+		values[OutputEventRuleArn], values[OutputEventRuleName] = m.EventRuleArn(), m.EventRuleName()
+		order = append(order, OutputEventRuleArn, OutputEventRuleName)
+	}
+	metadata := map[string]interface{}{}
+	for _, k := range order {
+		metadata[k] = values[k]
+	}
+	values[OutputMetadata] = stack.ToJsonString(&metadata, nil)
+	for _, k := range append(order, OutputMetadata) {
+		out := awscdk.NewCfnOutput(scope, jsii.String(k), &awscdk.CfnOutputProps{Value: values[k].(*string)})
+		out.OverrideLogicalId(jsii.String(k))
+	}
+}

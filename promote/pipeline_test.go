@@ -1,0 +1,430 @@
+package promote
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
+)
+
+// template is a synthesized CloudFormation template as plain data, for walking.
+type template struct {
+	Resources map[string]struct {
+		Type       string
+		Properties map[string]any
+	}
+	Outputs map[string]struct{ Value any }
+}
+
+func parse(t *testing.T, tmpl assertions.Template) *template {
+	t.Helper()
+	b, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out template
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
+
+// has is Template.HasResourceProperties reporting a mismatch through t instead of a panic, so
+// the other subtests still run.
+func has(t *testing.T, tmpl assertions.Template, typ string, props any) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", typ, r)
+		}
+	}()
+	tmpl.HasResourceProperties(jsii.String(typ), props)
+}
+
+func (tp *template) ofType(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tp.Resources {
+		if r.Type == typ {
+			out[id] = r.Properties
+		}
+	}
+	return out
+}
+
+// statements returns the IAM statements of every policy (managed, inline on roles) by Sid.
+func (tp *template) statements() map[string][]map[string]any {
+	out := map[string][]map[string]any{}
+	add := func(doc any) {
+		d, _ := doc.(map[string]any)
+		st, _ := d["Statement"].([]any)
+		for _, s := range st {
+			m := s.(map[string]any)
+			sid, _ := m["Sid"].(string)
+			out[sid] = append(out[sid], m)
+		}
+	}
+	for _, p := range tp.ofType("AWS::IAM::Policy") {
+		add(p["PolicyDocument"])
+	}
+	for _, r := range tp.ofType("AWS::IAM::Role") {
+		pols, _ := r["Policies"].([]any)
+		for _, p := range pols {
+			add(p.(map[string]any)["PolicyDocument"])
+		}
+	}
+	return out
+}
+
+// str renders any template value (strings and Fn::Join of strings and refs) as one string,
+// with pseudo parameters and refs as ${Name}.
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = str(e)
+		}
+		return strings.Join(parts, ",")
+	case map[string]any:
+		if r, ok := x["Ref"].(string); ok {
+			return "${" + r + "}"
+		}
+		if j, ok := x["Fn::Join"].([]any); ok {
+			var b strings.Builder
+			for _, e := range j[1].([]any) {
+				b.WriteString(str(e))
+			}
+			return b.String()
+		}
+		if g, ok := x["Fn::GetAtt"].([]any); ok {
+			return "${" + str(g[0]) + "." + str(g[1]) + "}"
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func strs(v any) []string {
+	if l, ok := v.([]any); ok {
+		out := make([]string, len(l))
+		for i, e := range l {
+			out[i] = str(e)
+		}
+		sort.Strings(out)
+		return out
+	}
+	return []string{str(v)}
+}
+
+func fullProps() *ModelPackagePromotePipelineProps {
+	return &ModelPackagePromotePipelineProps{
+		SourceModelPackageGroupArn:  jsii.String("arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/My-Model-Pkg"),
+		TargetBucketName:            jsii.String("mlops-artifacts-111222333444"),
+		EventBusName:                jsii.String("mlops-bus"),
+		TargetModelPackageGroupName: jsii.String("prod-models"),
+		SagemakerProjectId:          jsii.String("p-abcdef123456"),
+		SagemakerProjectName:        jsii.String("mlops"),
+		KmsKeyArn:                   jsii.String("arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+		RetainOnDelete:              jsii.Bool(false),
+		PermissionsBoundaryName:     jsii.String("my-permissions-boundary"),
+		ApprovalStatus:              jsii.String("PendingManualApproval"),
+		BuildComputeType:            jsii.String("LARGE"),
+		SourceRoleArn:               jsii.String("arn:aws:iam::444333666777:role/promote-reader"),
+	}
+}
+
+// TestFullStack synthesizes one stack with every option and checks it from several sides.
+func TestFullStack(t *testing.T) {
+	app := cdktest.NewApp()
+	stack := awscdk.NewStack(app, jsii.String("Full"), &awscdk.StackProps{Env: cdktest.Env})
+	p := NewModelPackagePromotePipeline(stack, jsii.String("Promote"), fullProps())
+	tmpl := cdktest.Check(t, stack)
+	tp := parse(t, tmpl)
+	if p.Rule() == nil || p.Project() == nil || p.Pipeline() == nil {
+		t.Fatal("construct does not expose its rule, project and pipeline")
+	}
+
+	t.Run("pipeline is V2, superseded, with a KMS artifact store", func(t *testing.T) {
+		has(t, tmpl, "AWS::CodePipeline::Pipeline", map[string]any{
+			"PipelineType":  "V2",
+			"ExecutionMode": "SUPERSEDED",
+			"ArtifactStore": map[string]any{"Type": "S3", "EncryptionKey": map[string]any{"Type": "KMS"}},
+			"Stages": []any{
+				map[string]any{"Name": "Source", "Actions": []any{assertions.Match_ObjectLike(&map[string]any{
+					"ActionTypeId":  map[string]any{"Category": "Source", "Provider": "S3"},
+					"Configuration": map[string]any{"PollForSourceChanges": false, "S3Bucket": assertions.Match_AnyValue(), "S3ObjectKey": assertions.Match_StringLikeRegexp(jsii.String(`^[0-9a-f]{64}\.zip$`))},
+				})}},
+				map[string]any{"Name": "Promote", "Actions": []any{assertions.Match_ObjectLike(&map[string]any{
+					"ActionTypeId": map[string]any{"Category": "Build", "Provider": "CodeBuild"},
+				})}},
+			},
+		})
+	})
+
+	t.Run("key rotation and bucket hygiene", func(t *testing.T) {
+		has(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
+		buckets := tp.ofType("AWS::S3::Bucket")
+		if len(buckets) != 2 {
+			t.Fatalf("%d buckets, want the artifact store and its access log bucket", len(buckets))
+		}
+		logged := 0
+		for id, b := range buckets {
+			if str(b["PublicAccessBlockConfiguration"]) != `{"BlockPublicAcls":true,"BlockPublicPolicy":true,"IgnorePublicAcls":true,"RestrictPublicBuckets":true}` {
+				t.Errorf("bucket %s does not block public access: %v", id, b["PublicAccessBlockConfiguration"])
+			}
+			if b["LoggingConfiguration"] != nil {
+				logged++
+				if !strings.Contains(str(b["BucketEncryption"]), `"SSEAlgorithm":"aws:kms"`) {
+					t.Errorf("artifact bucket %s is not KMS-encrypted: %v", id, b["BucketEncryption"])
+				}
+			}
+		}
+		if logged != 1 {
+			t.Errorf("%d buckets log server access, want the artifact store", logged)
+		}
+		ssl := 0
+		for _, pol := range tp.ofType("AWS::S3::BucketPolicy") {
+			if strings.Contains(str(pol["PolicyDocument"]), `"aws:SecureTransport":"false"`) {
+				ssl++
+			}
+		}
+		if ssl != 2 {
+			t.Errorf("%d bucket policies deny non-TLS access, want 2", ssl)
+		}
+	})
+
+	t.Run("codebuild runs smcd promote with the configuration as environment", func(t *testing.T) {
+		projects := tp.ofType("AWS::CodeBuild::Project")
+		if len(projects) != 1 {
+			t.Fatalf("%d projects, want 1", len(projects))
+		}
+		for _, pr := range projects {
+			env := pr["Environment"].(map[string]any)
+			if env["Image"] != "aws/codebuild/standard:7.0" || env["ComputeType"] != "BUILD_GENERAL1_LARGE" || env["PrivilegedMode"] != false {
+				t.Errorf("environment = %v", env)
+			}
+			got := map[string]string{}
+			for _, v := range env["EnvironmentVariables"].([]any) {
+				m := v.(map[string]any)
+				got[m["Name"].(string)] = str(m["Value"])
+			}
+			want := map[string]string{
+				"SMCD_SOURCE_GROUP_ARN": "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/My-Model-Pkg",
+				"SMCD_TARGET_BUCKET":    "mlops-artifacts-111222333444",
+				"SMCD_TARGET_GROUP":     "prod-models",
+				"SMCD_KMS_KEY_ARN":      "arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+				"SMCD_SOURCE_ROLE_ARN":  "arn:aws:iam::444333666777:role/promote-reader",
+				"SMCD_APPROVAL_STATUS":  "PendingManualApproval",
+				"SMCD_PROJECT_ID":       "p-abcdef123456",
+				"SMCD_PROJECT_NAME":     "mlops",
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("environment variables = %v, want %v", got, want)
+			}
+			if pr["EncryptionKey"] == nil {
+				t.Error("project has no encryption key")
+			}
+			spec := str(pr["Source"].(map[string]any)["BuildSpec"])
+			if !strings.Contains(spec, `"./smcd promote --output json"`) || strings.Contains(spec, "cdk ") {
+				t.Errorf("buildspec = %s", spec)
+			}
+		}
+	})
+
+	t.Run("event rule on the bus with the seed's pattern", func(t *testing.T) {
+		has(t, tmpl, "AWS::Events::Rule", map[string]any{
+			"EventBusName": "mlops-bus",
+			"EventPattern": map[string]any{
+				"source":      []any{"aws.sagemaker"},
+				"detail-type": []any{"SageMaker Model Package State Change"},
+				"account":     []any{"444333666777"},
+				"detail": map[string]any{
+					"ModelPackageGroupName": []any{"My-Model-Pkg"},
+					"ModelApprovalStatus":   []any{"Approved", "Rejected"},
+				},
+			},
+		})
+		rules := tp.ofType("AWS::Events::Rule")
+		for _, r := range rules {
+			targets := r["Targets"].([]any)
+			if len(targets) != 1 {
+				t.Fatalf("targets = %v", targets)
+			}
+		}
+		st := tp.statements()[""]
+		var starts []map[string]any
+		for _, s := range st {
+			if str(s["Action"]) == "codepipeline:StartPipelineExecution" {
+				starts = append(starts, s)
+			}
+		}
+		if len(starts) != 1 || str(starts[0]["Resource"]) != "arn:${AWS::Partition}:codepipeline:eu-west-1:111222333444:${PromotePipelineB1741DF7}" {
+			t.Errorf("start statements = %v, want one on the pipeline ARN", starts)
+		}
+	})
+
+	t.Run("promoter IAM is scoped", func(t *testing.T) {
+		st := tp.statements()
+		want := map[string]struct {
+			actions, resources []string
+			condition          string
+		}{
+			"ReadSourceModelPackages": {
+				[]string{"sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"},
+				[]string{
+					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package-group/My-Model-Pkg",
+					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package-group/my-model-pkg",
+					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package/My-Model-Pkg/*",
+					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package/my-model-pkg/*",
+				}, ""},
+			"ReadSourceArtifacts": {
+				[]string{"s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:ListBucket"},
+				[]string{"arn:${AWS::Partition}:s3:::*", "arn:${AWS::Partition}:s3:::*/*"},
+				`{"StringEquals":{"s3:ResourceAccount":"444333666777"}}`},
+			"DecryptSourceArtifacts": {
+				[]string{"kms:Decrypt", "kms:DescribeKey"},
+				[]string{"arn:${AWS::Partition}:kms:eu-west-1:444333666777:key/*"},
+				`{"StringEquals":{"kms:ViaService":"s3.eu-west-1.amazonaws.com"}}`},
+			"WriteTargetBucket": {
+				[]string{"s3:ListBucket", "s3:ListBucketMultipartUploads"},
+				[]string{"arn:${AWS::Partition}:s3:::mlops-artifacts-111222333444"}, ""},
+			"WriteTargetArtifacts": {
+				[]string{"s3:AbortMultipartUpload", "s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectTagging"},
+				[]string{"arn:${AWS::Partition}:s3:::mlops-artifacts-111222333444/*"}, ""},
+			"RegisterTargetModelPackages": {
+				[]string{"sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:ListTags", "sagemaker:UpdateModelPackage"},
+				[]string{"arn:${AWS::Partition}:sagemaker:eu-west-1:111222333444:model-package-group/prod-models", "arn:${AWS::Partition}:sagemaker:eu-west-1:111222333444:model-package/prod-models/*"}, ""},
+			"EncryptTargetArtifacts": {
+				[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"},
+				[]string{"arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, ""},
+			"AssumeSourceRole": {
+				[]string{"sts:AssumeRole"}, []string{"arn:aws:iam::444333666777:role/promote-reader"}, ""},
+		}
+		for sid, w := range want {
+			got := st[sid]
+			if len(got) != 1 {
+				t.Errorf("%s: %d statements, want 1", sid, len(got))
+				continue
+			}
+			s := got[0]
+			if a := strs(s["Action"]); !reflect.DeepEqual(a, w.actions) {
+				t.Errorf("%s actions = %v, want %v", sid, a, w.actions)
+			}
+			if r := strs(s["Resource"]); !reflect.DeepEqual(r, w.resources) {
+				t.Errorf("%s resources = %v, want %v", sid, r, w.resources)
+			}
+			if c := s["Condition"]; (w.condition == "") != (c == nil) || (c != nil && str(c) != w.condition) {
+				t.Errorf("%s condition = %v, want %s", sid, c, w.condition)
+			}
+		}
+		for sid, list := range st {
+			for _, s := range list {
+				if strings.Contains(str(s["Resource"]), `"*"`) || str(s["Resource"]) == "*" {
+					t.Errorf("statement %q allows %v on every resource", sid, s["Action"])
+				}
+			}
+		}
+	})
+
+	t.Run("package cleaner custom resource", func(t *testing.T) {
+		has(t, tmpl, "Custom::ModelPackageCleaner", map[string]any{
+			"SourceModelPackageGroupArn":  "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/My-Model-Pkg",
+			"TargetModelPackageGroupName": "prod-models",
+		})
+		has(t, tmpl, "AWS::Lambda::Function", map[string]any{
+			"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "Handler": "bootstrap",
+		})
+		clean := tp.statements()["TargetPackages"]
+		if len(clean) != 1 || !reflect.DeepEqual(strs(clean[0]["Action"]), []string{"sagemaker:DeleteModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"}) ||
+			!reflect.DeepEqual(strs(clean[0]["Resource"]), []string{"arn:${AWS::Partition}:sagemaker:eu-west-1:111222333444:model-package-group/prod-models", "arn:${AWS::Partition}:sagemaker:eu-west-1:111222333444:model-package/prod-models/*"}) {
+			t.Errorf("cleaner statement = %v, want delete on the target group's packages only", clean)
+		}
+		if s := tp.statements()["StackStatus"]; len(s) != 1 || str(s[0]["Resource"]) != "${AWS::StackId}" {
+			t.Errorf("stack status statement = %v", s)
+		}
+	})
+
+	t.Run("permissions boundary on every role", func(t *testing.T) {
+		roles := tp.ofType("AWS::IAM::Role")
+		if len(roles) < 6 {
+			t.Fatalf("only %d roles: the walk would prove little", len(roles))
+		}
+		for id, r := range roles {
+			if got := str(r["PermissionsBoundary"]); got != "arn:${AWS::Partition}:iam::111222333444:policy/my-permissions-boundary" {
+				t.Errorf("role %s boundary = %q", id, got)
+			}
+		}
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		keys := make([]string, 0, len(tp.Outputs))
+		for k := range tp.Outputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if want := []string{"EventRuleArn", "EventRuleName", "PipelineArn", "PipelineName", "metadata"}; !reflect.DeepEqual(keys, want) {
+			t.Fatalf("outputs = %v, want %v", keys, want)
+		}
+		rule := "PromoteSageMakerModelPackageStateChangeB225D1B7"
+		if got := str(tp.Outputs["EventRuleName"].Value); got != "${"+rule+"}" {
+			t.Errorf("EventRuleName = %s, want the rule's Ref (bus|rule for a custom bus)", got)
+		}
+		meta := str(tp.Outputs["metadata"].Value)
+		for _, k := range []string{`"PipelineArn":"arn:${AWS::Partition}:codepipeline:eu-west-1:111222333444:${PromotePipelineB1741DF7}"`, `"PipelineName":"${PromotePipelineB1741DF7}"`, `"EventRuleArn":"${` + rule + `.Arn}"`, `"EventRuleName":"${` + rule + `}"`} {
+			if !strings.Contains(meta, k) {
+				t.Errorf("metadata %s lacks %s", meta, k)
+			}
+		}
+	})
+}
+
+// TestMinimalStack is the seed's minimum in an environment-agnostic stack: no bus, no rule, no
+// cleaner, no boundary, and outputs without the rule.
+func TestMinimalStack(t *testing.T) {
+	app := cdktest.NewApp()
+	stack := awscdk.NewStack(app, jsii.String("Minimal"), nil)
+	p := NewModelPackagePromotePipeline(stack, jsii.String("Promote"), validProps())
+	tmpl := cdktest.Check(t, stack)
+	tp := parse(t, tmpl)
+	if p.Rule() != nil || p.EventRuleArn() != nil || p.EventRuleName() != nil {
+		t.Error("a rule without an event bus")
+	}
+	for _, typ := range []string{"AWS::Events::Rule", "Custom::ModelPackageCleaner", "AWS::Lambda::Function"} {
+		if n := len(tp.ofType(typ)); n != 0 {
+			t.Errorf("%d %s, want none", n, typ)
+		}
+	}
+	for id, r := range tp.ofType("AWS::IAM::Role") {
+		if r["PermissionsBoundary"] != nil {
+			t.Errorf("role %s has a boundary nobody asked for", id)
+		}
+	}
+	if len(tp.Outputs) != 3 || tp.Outputs["PipelineArn"].Value == nil || tp.Outputs["PipelineName"].Value == nil {
+		t.Errorf("outputs = %v, want PipelineArn, PipelineName, metadata", tp.Outputs)
+	}
+	if meta := str(tp.Outputs["metadata"].Value); strings.Contains(meta, "EventRule") {
+		t.Errorf("metadata %s names a rule", meta)
+	}
+	has(t, tmpl, "AWS::CodeBuild::Project", map[string]any{
+		"Environment": assertions.Match_ObjectLike(&map[string]any{
+			"ComputeType": "BUILD_GENERAL1_SMALL",
+			"EnvironmentVariables": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Name": "SMCD_APPROVAL_STATUS", "Type": "PLAINTEXT", "Value": "Approved"},
+				map[string]any{"Name": "SMCD_TARGET_GROUP", "Type": "PLAINTEXT", "Value": "my-model-pkg"},
+			}),
+		}),
+	})
+	st := tp.statements()["RegisterTargetModelPackages"]
+	if len(st) != 1 || !strings.Contains(str(st[0]["Resource"]), "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/my-model-pkg/*") {
+		t.Errorf("target statement in an env-agnostic stack = %v", st)
+	}
+}

@@ -1,0 +1,46 @@
+package promote
+
+// ModelPackagePromotePipelineProps configures a ModelPackagePromotePipeline. Field names follow the
+// Seedfarmer module's parameters (source_model_package_group_arn is SourceModelPackageGroupArn, and
+// so on) and CDK's naming for Go props.
+type ModelPackagePromotePipelineProps struct {
+	// SourceModelPackageGroupArn is the model package group the latest approved package is read
+	// from; it may be in another account (the source account). Required.
+	SourceModelPackageGroupArn *string
+	// TargetBucketName is the S3 bucket in this (the target) account that receives the copied
+	// model artifacts. Required.
+	TargetBucketName *string
+	// EventBusName is the event bus in this account that receives the source account's SageMaker
+	// "Model Package State Change" events. When set, a rule on it starts the pipeline on Approved
+	// and Rejected; when nil, no rule is created and the pipeline runs on demand only.
+	EventBusName *string
+	// TargetModelPackageGroupName is the group promoted packages are registered in (created when
+	// missing). Default: the source group's name.
+	TargetModelPackageGroupName *string
+	// SagemakerProjectId tags the target group with sagemaker:project-id.
+	SagemakerProjectId *string
+	// SagemakerProjectName tags the target group with sagemaker:project-name.
+	SagemakerProjectName *string
+	// KmsKeyArn is the KMS key (in this account and region) that encrypts the copied artifacts.
+	// Default: the target bucket's default encryption.
+	KmsKeyArn *string
+	// RetainOnDelete keeps the promoted model packages when the stack is deleted. Default true.
+	// When false, a custom resource deletes, on stack deletion only, the packages of the target
+	// group that were promoted from the source group, and nothing else (not the group, not the
+	// bucket, not packages registered by other means). It never touches this stack's own resources.
+	RetainOnDelete *bool
+	// PermissionsBoundaryName is the name of an IAM managed policy in this account attached as
+	// permissions boundary to every role in the stack, helper roles included.
+	PermissionsBoundaryName *string
+
+	// ApprovalStatus is the approval status given to promoted packages: "Approved" (default) or
+	// "PendingManualApproval".
+	ApprovalStatus *string
+	// BuildComputeType is the CodeBuild compute size: SMALL (default), MEDIUM, LARGE, X_LARGE or
+	// X2_LARGE (the CloudFormation spellings BUILD_GENERAL1_SMALL ... BUILD_GENERAL1_2XLARGE are
+	// accepted too). Copies are server-side, so SMALL suffices for any artifact size.
+	BuildComputeType *string
+	// SourceRoleArn is a role in the source account the promoter assumes to read the source group,
+	// buckets and keys. Default: read by ARN through the source account's resource policies.
+	SourceRoleArn *string
+}
