@@ -343,3 +343,20 @@ func (s *Stack) Handler(metrics, logs io.Writer) *refresher.Handler {
 	r := s.Reconciler(metrics, logs)
 	return &refresher.Handler{Reconciler: r, Logger: r.Logger}
 }
+
+// UploadBatch uploads n files under the watched prefix (part-0 ... part-n-1, so repeated
+// batches change the same keys with newer sequencers), receives their n messages and returns
+// them as the SQS event Lambda would deliver.
+func (s *Stack) UploadBatch(ctx context.Context, n int) (lambdaevents.SQSEvent, error) {
+	for i := range n {
+		key := fmt.Sprintf("%spart-%d", s.Config.Watch.Filters[0].Prefix, i)
+		if err := s.Upload(ctx, key, key+" "+time.Now().String()); err != nil {
+			return lambdaevents.SQSEvent{}, err
+		}
+	}
+	msgs, err := s.Receive(ctx, n, 10*time.Second)
+	if err != nil {
+		return lambdaevents.SQSEvent{}, err
+	}
+	return s.SQSEvent(msgs), nil
+}
