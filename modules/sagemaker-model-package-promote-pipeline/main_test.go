@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
+)
+
+// sampleManifest is the seed's sample manifest as Seedfarmer hands it to the app, with the
+// placeholder region xx-xxxx-x replaced by us-east-1.
+func sampleManifest() map[string]string {
+	return map[string]string{
+		"SEEDFARMER_PROJECT_NAME":                             "mlops",
+		"SEEDFARMER_DEPLOYMENT_NAME":                          "dev",
+		"SEEDFARMER_MODULE_NAME":                              "promote-test",
+		"CDK_DEFAULT_ACCOUNT":                                 "111222333444",
+		"CDK_DEFAULT_REGION":                                  "us-east-1",
+		"SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN": "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/my-model-pkg",
+		"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME":             "mlops-unified-modelartifacts-111222333444-us-east-1",
+		"SEEDFARMER_PARAMETER_PERMISSIONS_BOUNDARY_NAME":      "my-permissions-boundary",
+	}
+}
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestEnvName(t *testing.T) {
+	for param, want := range map[string]string{
+		"permissions-boundary-name":      "SEEDFARMER_PARAMETER_PERMISSIONS_BOUNDARY_NAME",
+		"source_model_package_group_arn": "SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN",
+		"retain_on_delete":               "SEEDFARMER_PARAMETER_RETAIN_ON_DELETE",
+	} {
+		if got := envName(param); got != want {
+			t.Errorf("envName(%q) = %q, want %q", param, got, want)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    map[string]string // "" deletes
+		wantErr string
+		check   func(t *testing.T, c *config)
+	}{
+		{name: "sample manifest", check: func(t *testing.T, c *config) {
+			if c.StackName() != "mlops-dev-promote-test" || c.Account != "111222333444" || c.Region != "us-east-1" {
+				t.Errorf("config = %+v", c)
+			}
+			if *c.Props.PermissionsBoundaryName != "my-permissions-boundary" || c.Props.RetainOnDelete != nil || c.Props.EventBusName != nil {
+				t.Errorf("props = %+v", c.Props)
+			}
+		}},
+		{name: "every parameter", edit: map[string]string{
+			"SEEDFARMER_PARAMETER_EVENT_BUS_NAME":                  "mlops-bus",
+			"SEEDFARMER_PARAMETER_TARGET_MODEL_PACKAGE_GROUP_NAME": "prod",
+			"SEEDFARMER_PARAMETER_SAGEMAKER_PROJECT_ID":            "p-abcdef123456",
+			"SEEDFARMER_PARAMETER_SAGEMAKER_PROJECT_NAME":          "mlops",
+			"SEEDFARMER_PARAMETER_KMS_KEY_ARN":                     "arn:aws:kms:us-east-1:111222333444:key/abcd",
+			"SEEDFARMER_PARAMETER_RETAIN_ON_DELETE":                "False",
+			"SEEDFARMER_PARAMETER_APPROVAL_STATUS":                 "PendingManualApproval",
+			"SEEDFARMER_PARAMETER_BUILD_COMPUTE_TYPE":              "MEDIUM",
+			"SEEDFARMER_PARAMETER_SOURCE_ROLE_ARN":                 "arn:aws:iam::444333666777:role/reader",
+		}, check: func(t *testing.T, c *config) {
+			p := c.Props
+			got := []string{*p.EventBusName, *p.TargetModelPackageGroupName, *p.SagemakerProjectId, *p.SagemakerProjectName, *p.KmsKeyArn, *p.ApprovalStatus, *p.BuildComputeType, *p.SourceRoleArn}
+			want := []string{"mlops-bus", "prod", "p-abcdef123456", "mlops", "arn:aws:kms:us-east-1:111222333444:key/abcd", "PendingManualApproval", "MEDIUM", "arn:aws:iam::444333666777:role/reader"}
+			if !reflect.DeepEqual(got, want) || p.RetainOnDelete == nil || *p.RetainOnDelete {
+				t.Errorf("props = %v retain=%v, want %v retain=false", got, p.RetainOnDelete, want)
+			}
+		}},
+		{name: "no account or region: environment-agnostic", edit: map[string]string{"CDK_DEFAULT_ACCOUNT": "", "CDK_DEFAULT_REGION": ""}, check: func(t *testing.T, c *config) {
+			if c.Account != "" || c.Region != "" {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{name: "everything missing is listed at once", edit: map[string]string{
+			"SEEDFARMER_PROJECT_NAME": "", "SEEDFARMER_MODULE_NAME": "",
+			"SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN": "", "SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "",
+		}, wantErr: "missing required environment: SEEDFARMER_PROJECT_NAME, SEEDFARMER_MODULE_NAME, " +
+			"SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN (parameter source_model_package_group_arn), " +
+			"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name)"},
+		{name: "one missing", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": ""},
+			wantErr: "missing required environment: SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name)"},
+		{name: "bad boolean", edit: map[string]string{"SEEDFARMER_PARAMETER_RETAIN_ON_DELETE": "maybe"},
+			wantErr: `SEEDFARMER_PARAMETER_RETAIN_ON_DELETE "maybe": expected true or false`},
+		{name: "invalid value", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "Bad_Bucket"},
+			wantErr: `invalid module parameters: TargetBucketName "Bad_Bucket": expected an S3 bucket name`},
+		{name: "placeholder region from the seed", edit: map[string]string{"CDK_DEFAULT_REGION": "xx-xxxx-x"},
+			wantErr: `stack region "xx-xxxx-x": expected a region name`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sampleManifest()
+			for k, v := range tt.edit {
+				if v == "" {
+					delete(env, k)
+				} else {
+					env[k] = v
+				}
+			}
+			c, err := loadConfig(getenv(env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+// The app as `cdk deploy --app "go run ."` runs it, from the seed's sample manifest: the stack
+// is named <project>-<deployment>-<module> and its outputs carry the seed's keys and metadata.
+func TestRunSampleManifest(t *testing.T) {
+	out := t.TempDir()
+	if err := run(getenv(sampleManifest()), out); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join(out, "mlops-dev-promote-test.template.json"))
+	if err != nil {
+		t.Fatalf("no template for stack mlops-dev-promote-test: %v", err)
+	}
+	var tmpl struct {
+		Outputs   map[string]any
+		Resources map[string]struct{ Type string }
+	}
+	if err := json.Unmarshal(body, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(tmpl.Outputs); !reflect.DeepEqual(got, []string{"PipelineArn", "PipelineName", "metadata"}) {
+		t.Errorf("outputs = %v, want PipelineArn, PipelineName, metadata (no event bus, no rule)", got)
+	}
+	pipelines := 0
+	for _, r := range tmpl.Resources {
+		if r.Type == "AWS::CodePipeline::Pipeline" {
+			pipelines++
+		}
+	}
+	if pipelines != 1 {
+		t.Errorf("%d pipelines, want 1", pipelines)
+	}
+}
+
+func TestRunMissingParameters(t *testing.T) {
+	err := run(getenv(map[string]string{}), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "missing required environment: SEEDFARMER_PROJECT_NAME, SEEDFARMER_DEPLOYMENT_NAME, SEEDFARMER_MODULE_NAME, SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// With event_bus_name the stack also outputs the rule, and passes cdk-nag and cfn-lint.
+func TestStackWithEventBus(t *testing.T) {
+	env := sampleManifest()
+	env["SEEDFARMER_PARAMETER_EVENT_BUS_NAME"] = "mlops-bus"
+	env["SEEDFARMER_PARAMETER_RETAIN_ON_DELETE"] = "false"
+	c, err := loadConfig(getenv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := newStack(cdktest.NewApp(), c)
+	if *stack.StackName() != "mlops-dev-promote-test" {
+		t.Errorf("stack name = %s", *stack.StackName())
+	}
+	tmpl := cdktest.Check(t, stack)
+	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
+	names := make([]string, 0, len(outputs))
+	for k := range outputs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if want := []string{"EventRuleArn", "EventRuleName", "PipelineArn", "PipelineName", "metadata"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("outputs = %v, want %v", names, want)
+	}
+	meta, _ := json.Marshal(outputs["metadata"])
+	for _, k := range []string{"PipelineArn", "PipelineName", "EventRuleArn", "EventRuleName"} {
+		if !strings.Contains(string(meta), `\"`+k+`\":`) {
+			t.Errorf("metadata %s lacks %s", meta, k)
+		}
+	}
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
