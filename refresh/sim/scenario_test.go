@@ -127,6 +127,7 @@ func TestBaselineLosesWhatArrivesDuringAnUpdate(t *testing.T) {
 	sc := Scenario{Seed: 5, Uploads: []Upload{{At: 0}, {At: 10 * time.Second}, {At: 40 * time.Second}, {At: 2 * time.Minute}}}
 	tests := []struct {
 		executor       Executor
+		concurrency    int
 		lost, busy     int
 		deployments    int
 		generation     int
@@ -135,12 +136,14 @@ func TestBaselineLosesWhatArrivesDuringAnUpdate(t *testing.T) {
 		// 0s: sleeps 30s, swaps (Updating until 5m30s, loading uploads 1 and 2); the other
 		// three events each sleep 30s and hit the busy endpoint: dropped. Uploads 3 and 4 are
 		// never served.
-		{Baseline, 2, 3, 1, 2, 4},
-		{SagemakerCD, 0, 0, 2, 4, 2},
+		{Baseline, 1, 2, 3, 1, 2, 4},
+		// Unreserved: every event sleeps 30s in its own invocation; same outcome, sooner.
+		{Baseline, -1, 2, 3, 1, 2, 4},
+		{SagemakerCD, 0, 0, 0, 2, 4, 2},
 	}
 	for _, tc := range tests {
-		t.Run(tc.executor.String(), func(t *testing.T) {
-			sc.Executor = tc.executor
+		t.Run(fmt.Sprintf("%s/concurrency=%d", tc.executor, tc.concurrency), func(t *testing.T) {
+			sc.Executor, sc.BaselineConcurrency = tc.executor, tc.concurrency
 			r := mustRun(t, sc)
 			if r.Lost() != tc.lost || r.BusyErrors != tc.busy || len(r.Deployments) != tc.deployments ||
 				r.FinalGeneration != tc.generation || r.UpdateCalls < tc.minUpdateCalls {

@@ -98,6 +98,10 @@ type Scenario struct {
 	Schedule time.Duration
 	// Debounce is the baseline's sleep.
 	Debounce time.Duration
+	// BaselineConcurrency is how many baseline invocations run at once: 1 (the default) is the
+	// original's reserved concurrency; a negative value means unreserved (one per event), as
+	// when the reservation is removed to deploy on an account with a low concurrency quota.
+	BaselineConcurrency int
 	// VisibilityTimeout is how long a message whose handler failed stays hidden.
 	VisibilityTimeout time.Duration
 	// MaxReceives moves a message to the dead-letter queue after that many failed handlings.
@@ -494,7 +498,7 @@ type baseline struct {
 	ep      *sagemaker
 	r       *Result
 	queue   []refresh.Change
-	running bool
+	running int
 }
 
 func newBaseline(w *world, sc Scenario, ep *sagemaker, r *Result) *baseline {
@@ -518,10 +522,10 @@ func (b *baseline) stateChanged(refresh.Status) {}
 func (b *baseline) scheduled()                  {}
 
 func (b *baseline) startWorker() {
-	if b.running {
+	if limit := b.sc.BaselineConcurrency; limit >= 0 && b.running >= max(limit, 1) {
 		return
 	}
-	b.running = true
+	b.running++
 	b.w.spawn("original", func(p *proc) {
 		for len(b.queue) > 0 {
 			c := b.queue[0]
@@ -548,7 +552,7 @@ func (b *baseline) startWorker() {
 				b.w.logf("original: %v; event dropped", err)
 			}
 		}
-		b.running = false
+		b.running--
 	})
 }
 
