@@ -68,25 +68,29 @@ func TestFailingArtifactIsTriedOnceThenTheNextChangeSucceeds(t *testing.T) {
 }
 
 // The quiet period coalesces a multi-file upload into one update when changes are recorded as
-// they arrive and the delayed message only triggers the reconcile. Recording only after the
-// queue's delivery delay splits it: the first file's message starts an update, the others a
-// second one. The executor in package refresher must record on arrival.
-func TestRecordAfterDelaySplitsUploads(t *testing.T) {
+// they arrive and a delayed message only triggers the reconcile. Recording only after the
+// queue's delivery delay (the construct's wiring) splits it: the first file's message starts an
+// update, which loads every file, and the files recorded after it cause a second one.
+func TestWiringAndMultiFileUploads(t *testing.T) {
 	upload := []Upload{
 		{At: 0, Key: "model/part-0.bin"}, {At: 2 * time.Second, Key: "model/part-1.bin"},
 		{At: 4 * time.Second, Key: "model/part-2.bin"}, {At: 6 * time.Second, Key: "model/config.json"},
 	}
 	for _, tc := range []struct {
-		recordAfterDelay bool
-		want             int
-	}{{false, 1}, {true, 2}} {
-		t.Run(fmt.Sprintf("recordAfterDelay=%v", tc.recordAfterDelay), func(t *testing.T) {
-			r := mustRun(t, Scenario{Seed: 1, QuietPeriod: time.Minute, RecordAfterDelay: tc.recordAfterDelay, Uploads: upload})
+		wiring    Wiring
+		want      int
+		notBefore time.Duration // the first update starts no earlier
+	}{{RecordOnArrival, 1, time.Minute + 6*time.Second}, {DelayQueue, 2, time.Minute}} {
+		t.Run(tc.wiring.String(), func(t *testing.T) {
+			r := mustRun(t, Scenario{Seed: 1, QuietPeriod: time.Minute, Wiring: tc.wiring, Uploads: upload})
 			if len(r.Deployments) != tc.want || r.FinalGeneration != len(upload) {
 				t.Fatalf("%d deployments (serving generation %d), want %d (generation %d)", len(r.Deployments), r.FinalGeneration, tc.want, len(upload))
 			}
-			if start := r.Deployments[0].Start.Sub(r.Start); start < time.Minute+6*time.Second && !tc.recordAfterDelay {
-				t.Fatalf("update started %v after the first file, before the quiet period after the last one", start)
+			if start := r.Deployments[0].Start.Sub(r.Start); start < tc.notBefore {
+				t.Fatalf("update started %v after the first file, want >= %v", start, tc.notBefore)
+			}
+			if r.Deployments[0].Generation != len(upload) {
+				t.Fatalf("the first update loaded generation %d, want every file (%d)", r.Deployments[0].Generation, len(upload))
 			}
 		})
 	}

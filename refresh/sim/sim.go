@@ -30,6 +30,29 @@ func (x Executor) String() string {
 	return "sagemaker-cd"
 }
 
+// Wiring is how events reach the SagemakerCD handler and how the quiet period is timed.
+type Wiring int
+
+const (
+	// DelayQueue is the endpoint construct's wiring: S3 changes go through a queue whose
+	// delivery delay is the quiet period and are recorded when delivered; endpoint state changes
+	// go through a queue without delay; a Wait's Until is left to the scheduled reconcile.
+	// A multi-file upload then starts an update on its first file's message and a follow-up for
+	// the files recorded after it (see TestWiringAndMultiFileUploads).
+	DelayQueue Wiring = iota
+	// RecordOnArrival records every change as soon as it arrives, and when Decide answers Wait
+	// with an Until (quiet period, intent lease) sends itself a reconcile message delayed until
+	// then: that message is the quiet period's timer, and a multi-file upload is one update.
+	RecordOnArrival
+)
+
+func (wi Wiring) String() string {
+	if wi == RecordOnArrival {
+		return "record-on-arrival"
+	}
+	return "delay-queue"
+}
+
 // Endpoint and config names used by every scenario.
 const (
 	EndpointName = "sim-ep"
@@ -81,15 +104,10 @@ type Scenario struct {
 	Executor Executor
 	// UpdateDuration is D, how long an update keeps the endpoint Updating.
 	UpdateDuration time.Duration
-	// QuietPeriod is the policy's quiet period. The executor records a change as soon as its
-	// message arrives and, when Decide answers Wait with an Until, sends itself a reconcile
-	// message delayed until then: that delayed message is the quiet period's timer.
+	// QuietPeriod is the policy's quiet period (how Wiring implements it).
 	QuietPeriod time.Duration
-	// RecordAfterDelay models the other way to build the quiet period: a queue whose delivery
-	// delay is QuietPeriod for every message, so changes are recorded only after the delay.
-	// A multi-file upload then starts an update on its first file's message and a follow-up
-	// for the files recorded later (see TestRecordAfterDelaySplitsUploads).
-	RecordAfterDelay bool
+	// Wiring is how events reach the SagemakerCD handler.
+	Wiring Wiring
 	// MarkerKey is the policy's completion marker.
 	MarkerKey string
 	// IntentTimeout is the policy's intent lease (refresh.DefaultIntentTimeout when zero).
@@ -319,7 +337,11 @@ func newCD(w *world, sc Scenario, ep *sagemaker, st *store, r *Result, recorded 
 }
 
 func (x *cd) changed(upload int, c refresh.Change) {
-	x.send(&message{kind: msgChange, upload: upload, change: c}, 0)
+	delay := time.Duration(0)
+	if x.sc.Wiring == DelayQueue {
+		delay = x.sc.QuietPeriod
+	}
+	x.send(&message{kind: msgChange, upload: upload, change: c}, delay)
 }
 
 func (x *cd) stateChanged(s refresh.Status) {
@@ -332,9 +354,6 @@ func (x *cd) scheduled() {
 
 // send enqueues m for delivery after delay (plus jitter), sometimes twice.
 func (x *cd) send(m *message, delay time.Duration) {
-	if x.sc.RecordAfterDelay {
-		delay = max(delay, x.sc.QuietPeriod)
-	}
 	copies := 1
 	if x.w.chance(x.sc.Faults.Duplicate) {
 		copies = 2
@@ -439,7 +458,7 @@ func (x *cd) reconcile(p *proc) bool {
 		case refresh.Update:
 			return x.execute(p, ns, d)
 		case refresh.Wait:
-			if !d.Until.IsZero() {
+			if !d.Until.IsZero() && x.sc.Wiring == RecordOnArrival {
 				x.send(&message{kind: msgReconcile}, d.Until.Sub(x.w.now))
 			}
 		}
