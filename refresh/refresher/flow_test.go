@@ -341,8 +341,10 @@ func TestConcurrentInvocationsStartOneUpdate(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	start := make(chan struct{})
+	rec := &recordingSageMaker{SageMakerAPI: s.SageMaker}
 	for _, batch := range batches {
 		h := s.Handler(io.Discard, io.Discard)
+		h.Reconciler.SageMaker = rec
 		wg.Go(func() {
 			<-start
 			payload, _ := json.Marshal(batch)
@@ -362,6 +364,9 @@ func TestConcurrentInvocationsStartOneUpdate(t *testing.T) {
 		}
 	}
 	expectEndpoint(t, s, "Updating", s.Config.ConfigA, 1)
+	if len(rec.updates) != 1 {
+		t.Errorf("%d UpdateEndpoint calls made, want 1 (the others must see the intent and wait)", len(rec.updates))
+	}
 	st := loadState(t, s)
 	// Every part counts once; the model key was uploaded by each worker, and a newer
 	// sequencer recorded first makes the older ones duplicates (out-of-order delivery).

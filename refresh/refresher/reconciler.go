@@ -18,10 +18,6 @@ import (
 // DefaultMaxAttempts bounds how often a pass is redone after losing a conditional-write race.
 const DefaultMaxAttempts = 8
 
-// DefaultIntentGrace is how long an unconfirmed intent written by another invocation is
-// trusted to be followed by its UpdateEndpoint call (normally milliseconds later).
-const DefaultIntentGrace = 30 * time.Second
-
 // Reconciler executes the refresh core's decisions for one endpoint: it records changes and
 // runs reconcile passes, keeping the state in a Store with conditional writes.
 type Reconciler struct {
@@ -36,10 +32,6 @@ type Reconciler struct {
 	Metrics *Metrics
 	// MaxAttempts bounds the retries after ErrConflict (DefaultMaxAttempts when zero).
 	MaxAttempts int
-	// IntentGrace: a pass that finds another invocation's unconfirmed intent younger than this
-	// waits instead of judging it lost, so two concurrent invocations never both call
-	// UpdateEndpoint (DefaultIntentGrace when zero).
-	IntentGrace time.Duration
 }
 
 // Pass is the outcome of one reconcile pass.
@@ -153,6 +145,7 @@ func (r *Reconciler) Observe(ctx context.Context) (refresh.Observation, error) {
 		Status:        refresh.ParseStatus(string(out.EndpointStatus)),
 		Config:        aws.ToString(out.EndpointConfigName),
 		FailureReason: aws.ToString(out.FailureReason),
+		LastModified:  aws.ToTime(out.LastModifiedTime),
 	}, nil
 }
 
@@ -170,15 +163,6 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Pass, error) {
 			return Pass{}, err
 		}
 		now := r.now()
-		if d := it.State.InFlight; d != nil && !d.Confirmed && obs.Found && obs.Status == refresh.StatusInService &&
-			obs.Config == d.From && now.Sub(d.StartedAt) < r.grace() {
-			// Another invocation wrote this intent moments ago and is calling UpdateEndpoint;
-			// the core would judge it lost and decide a second update.
-			pass := Pass{Observation: obs, State: it.State, Decision: refresh.Decision{Kind: refresh.Wait,
-				Reason: fmt.Sprintf("another invocation is starting the update to %s", d.Config)}}
-			r.report(pass)
-			return pass, nil
-		}
 		next, dec := refresh.Decide(it.State, obs, now, p)
 		if changed(it.State, next) {
 			next, err = r.Store.Save(ctx, next, p, now)
@@ -197,13 +181,6 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Pass, error) {
 		r.report(pass)
 		return pass, err
 	}
-}
-
-func (r *Reconciler) grace() time.Duration {
-	if r.IntentGrace > 0 {
-		return r.IntentGrace
-	}
-	return DefaultIntentGrace
 }
 
 // update calls UpdateEndpoint for a stored intent and records how it went.
