@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // LineageKey is the CustomerMetadataProperties key (and tag key) smcd promote writes on every
 // target model package: its value is the ARN of the source model package it was promoted from.
-const LineageKey = "smcd:source-model-package-arn"
+const LineageKey = promotion.LineageKey
 
 // Package is what the core needs to know about one target model package.
 type Package struct {
