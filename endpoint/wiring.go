@@ -194,8 +194,8 @@ func (s *sagemakerEndpoint) suppressions(p *SagemakerEndpointProps) {
 		return
 	}
 	// EnableEventBridgeNotification puts the CDK's bucket notifications handler (one per stack)
-	// at the stack root; its role is the CDK's, not ours to shape.
-	handler := awscdk.Stack_Of(s.Construct).Node().TryFindChild(jsii.String(bucketNotificationsHandlerID))
+	// at the root of the bucket's stack; its role is the CDK's, not ours to shape.
+	handler := awscdk.Stack_Of(p.ModelsBucket).Node().TryFindChild(jsii.String(bucketNotificationsHandlerID))
 	if handler == nil {
 		return
 	}
