@@ -37,7 +37,12 @@ const (
 	Report
 )
 
-func (k Kind) String() string { return [...]string{"noop", "wait", "update", "report"}[k] }
+func (k Kind) String() string {
+	if k < NoOp || k > Report {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return [...]string{"noop", "wait", "update", "report"}[k]
+}
 
 // Event is a notable transition a decision observed, for logs and metrics.
 type Event string

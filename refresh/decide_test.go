@@ -343,12 +343,12 @@ func TestConfirmAndAbandon(t *testing.T) {
 }
 
 func TestKindAndOutcomeStrings(t *testing.T) {
-	for k, w := range map[Kind]string{NoOp: "noop", Wait: "wait", Update: "update", Report: "report"} {
+	for k, w := range map[Kind]string{NoOp: "noop", Wait: "wait", Update: "update", Report: "report", Kind(9): "Kind(9)", Kind(-1): "Kind(-1)"} {
 		if k.String() != w {
 			t.Errorf("Kind(%d).String() = %q, want %q", k, k.String(), w)
 		}
 	}
-	for o, w := range map[RecordOutcome]string{Recorded: "recorded", Coalesced: "coalesced", Duplicate: "duplicate", NotMarker: "not-marker"} {
+	for o, w := range map[RecordOutcome]string{Recorded: "recorded", Coalesced: "coalesced", Duplicate: "duplicate", NotMarker: "not-marker", RecordOutcome(7): "RecordOutcome(7)"} {
 		if o.String() != w {
 			t.Errorf("RecordOutcome(%d).String() = %q, want %q", o, o.String(), w)
 		}

@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -132,6 +133,9 @@ const (
 )
 
 func (o RecordOutcome) String() string {
+	if o < Recorded || o > NotMarker {
+		return fmt.Sprintf("RecordOutcome(%d)", int(o))
+	}
 	return [...]string{"recorded", "coalesced", "duplicate", "not-marker"}[o]
 }
 

@@ -111,6 +111,7 @@ func TestMarkerKeyWaitsForTheMarker(t *testing.T) {
 // UpdateEndpoint into a busy endpoint: without it (the core as first written) the property
 // test's checks fail.
 func TestIntentLeasePreventsRacingUpdates(t *testing.T) {
+	t.Parallel()
 	busy, violating := 0, 0
 	for seed := uint64(1); seed <= 1000; seed++ {
 		sc, fam := randomScenario(seed)
@@ -197,6 +198,7 @@ func TestRunRejectsBadScenarios(t *testing.T) {
 // TestLatency measures upload-to-serving times (fault-free, single object, quiet period 0)
 // against the target p50 <= 1.0 x D and p99 <= 1.7 x D, for uploads at different rates.
 func TestLatency(t *testing.T) {
+	t.Parallel()
 	const d = DefaultUpdateDuration
 	for _, tc := range []struct {
 		name    string
