@@ -67,7 +67,7 @@ const (
 	DefaultUpdateDuration    = 5 * time.Minute
 	DefaultSchedule          = 5 * time.Minute
 	DefaultDebounce          = 30 * time.Second
-	DefaultVisibilityTimeout = 3 * time.Minute
+	DefaultVisibilityTimeout = 6 * time.Minute
 	DefaultMaxReceives       = 5
 	DefaultHorizon           = time.Hour
 	// BaselineMaxEventAge is how long Lambda keeps an asynchronous event queued (6 hours).
@@ -172,8 +172,10 @@ type Result struct {
 	// IntentMismatches counts UpdateEndpoint calls made while the stored intent was not the
 	// caller's (must be zero: at most one update of ours in flight).
 	IntentMismatches int
-	// Decisions counts decisions by kind.
+	// Decisions counts decisions by kind, Events the events of the passes whose state was
+	// stored (what the refresher logs and turns into metrics and alarms).
 	Decisions map[refresh.Kind]int
+	Events    map[refresh.Event]int
 	// Final is the stored state at the end (SagemakerCD).
 	Final refresh.State
 	// FinalGeneration, FinalConfig, FinalStatus and FinalFailure describe the endpoint at the end.
@@ -225,7 +227,7 @@ func Run(sc Scenario) (*Result, error) {
 		last = u.At
 	}
 	w := newWorld(sc.Seed, sc.Trace)
-	r := &Result{Scenario: sc, Start: epoch, Decisions: map[refresh.Kind]int{}}
+	r := &Result{Scenario: sc, Start: epoch, Decisions: map[refresh.Kind]int{}, Events: map[refresh.Event]int{}}
 	arts := &artifacts{bad: map[int]bool{}}
 	ep := &sagemaker{w: w, name: EndpointName, status: refresh.StatusInService, config: ConfigA,
 		lastModified: epoch.Add(-24 * time.Hour), artifacts: arts, duration: sc.UpdateDuration, throttle: sc.Faults.Throttle}
@@ -453,6 +455,9 @@ func (x *cd) reconcile(p *proc) bool {
 			}
 		}
 		x.r.Decisions[d.Kind]++
+		for _, e := range d.Events {
+			x.r.Events[e]++
+		}
 		x.w.logf("%s: %s %s seq %d: %s %v", p.name, d.Kind, d.Config, d.Seq, d.Reason, d.Events)
 		switch d.Kind {
 		case refresh.Update:

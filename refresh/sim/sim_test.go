@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh"
 )
 
 var (
@@ -147,6 +149,18 @@ func check(r *Result, fam family) []string {
 	}
 	if r.Final.InFlight != nil || r.Final.Pending() {
 		fail("the stored state is not settled: %+v in flight %+v", r.Final, r.Final.InFlight)
+	}
+	// Every deployment's end is reported exactly once.
+	var failed, succeeded int
+	for _, d := range r.Deployments {
+		if d.Failed {
+			failed++
+		} else {
+			succeeded++
+		}
+	}
+	if r.Events[refresh.EventUpdateFailed] != failed || r.Events[refresh.EventUpdateSucceeded] != succeeded {
+		fail("reported %d failed and %d succeeded updates; %d failed and %d succeeded", r.Events[refresh.EventUpdateFailed], r.Events[refresh.EventUpdateSucceeded], failed, succeeded)
 	}
 	// A failing artifact is tried exactly once after its change was recorded, then left alone.
 	for _, u := range r.Uploads {
