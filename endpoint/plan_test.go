@@ -89,6 +89,9 @@ func TestValidation(t *testing.T) {
 		{"endpoint name too long", func(p *SagemakerEndpointProps) {
 			p.EndpointProps = &awssagemaker.CfnEndpointProps{EndpointName: jsii.String(long)}
 		}, `endpoint name "` + long + `": expected at most 63 characters, got 64`},
+		{"endpoint name is a token", func(p *SagemakerEndpointProps) {
+			p.EndpointProps = &awssagemaker.CfnEndpointProps{EndpointName: awscdk.Aws_STACK_NAME()}
+		}, `EndpointProps.EndpointName "${Token[AWS.StackName`},
 		{"endpoint name with underscore", func(p *SagemakerEndpointProps) {
 			p.EndpointProps = &awssagemaker.CfnEndpointProps{EndpointName: jsii.String("my_endpoint")}
 		}, `endpoint name "my_endpoint": expected letters, digits and hyphens`},
