@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -45,6 +46,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if cobraUsageError(err) {
+		err = &cmdutil.UsageError{Command: "smcd", Err: err}
 	}
 	code := cmdutil.ExitCode(err)
 	var usage *cmdutil.UsageError
@@ -122,6 +126,18 @@ Exit codes:
 	root.AddCommand(refreshcmd.Commands(f)...)
 	root.AddCommand(promotecmd.Commands(f)...)
 	return root
+}
+
+// cobraUsageError recognises cobra's untyped argument errors (unknown command, wrong number of
+// arguments), which are usage mistakes like flag errors.
+func cobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command ", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func isTerminal(w io.Writer) bool {
