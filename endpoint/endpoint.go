@@ -43,9 +43,11 @@ type SagemakerEndpoint interface {
 	ConfigBName() *string
 	// StateTable holds the refresher's state, one item per endpoint (key "endpoint").
 	StateTable() awsdynamodb.ITable
-	// Queue receives S3 object changes, delayed by the quiet period.
+	// Queue receives S3 object changes, delayed by the quiet period (at most MaxDeliveryDelay):
+	// with a quiet period, its messages trigger the reconcile that starts the update.
 	Queue() awssqs.IQueue
-	// StateQueue receives the endpoint's SageMaker state changes, without delay.
+	// StateQueue receives the endpoint's SageMaker state changes without delay and, when there
+	// is a quiet period, every S3 object change too, so the change is recorded when it happens.
 	StateQueue() awssqs.IQueue
 	// DeadLetterQueue receives messages and events the refresher could not handle.
 	DeadLetterQueue() awssqs.IQueue

@@ -17,7 +17,7 @@ import (
 
 // Every stack passes cfn-lint and cdk-nag's AwsSolutions pack without unsuppressed findings.
 func TestStacksPassLintAndNag(t *testing.T) {
-	for name, s := range map[string]func() *synthesized{"default": defaultStack, "full": fullStack, "shared bucket": sharedBucketStack} {
+	for name, s := range map[string]func() *synthesized{"default": defaultStack, "full": fullStack, "shared bucket": sharedBucketStack, "prefix": prefixStack} {
 		t.Run(name, func(t *testing.T) {
 			st := s()
 			cdktest.NoNagFindings(t, st.stack)
@@ -398,6 +398,85 @@ func TestEventRules(t *testing.T) {
 		}))
 		count(t, st.tmpl, jsii.String("Custom::S3BucketNotifications"), jsii.Number(0))
 	})
+}
+
+// With a quiet period every S3 rule feeds two queues: the state queue at once (the change is
+// recorded when it happens) and the change queue delayed by the quiet period (its copy starts
+// the update); without one, only the undelayed change queue.
+func TestS3RuleTargets(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		st    func() *synthesized
+		rules int
+		want  map[string]float64 // target queue (construct id) -> DelaySeconds
+	}{
+		{"default: single object, no quiet period, one target", defaultStack, 1, map[string]float64{"ChangeQueue": 0}},
+		{"prefix: default 2m quiet period, two targets", prefixStack, 1, map[string]float64{"ChangeQueue": 120, "StateQueue": 0}},
+		{"full: 20m quiet period (delay capped at 15m), created and deleted rules, KMS", fullStack, 2, map[string]float64{"ChangeQueue": 900, "StateQueue": 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.st()
+			id := *st.eps[0].Node().Id()
+			queues := map[string]string{} // logical ID -> construct id
+			for logical := range st.ofType("AWS::SQS::Queue") {
+				for _, q := range []string{"ChangeQueue", "StateQueue", "DeadLetterQueue"} {
+					if strings.HasPrefix(logical, id+q) {
+						queues[logical] = q
+					}
+				}
+			}
+			rules := 0
+			for ruleID, r := range st.ofType("AWS::Events::Rule") {
+				if src, _ := json.Marshal(r.Properties["EventPattern"]); !strings.Contains(string(src), `"source":["aws.s3"]`) {
+					continue
+				}
+				rules++
+				got := map[string]float64{}
+				for _, tg := range r.Properties["Targets"].([]any) {
+					arn := tg.(map[string]any)["Arn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+					q, ok := queues[arn]
+					if !ok {
+						t.Fatalf("rule %s targets %s, expected one of the construct's queues", ruleID, arn)
+					}
+					delay, _ := st.res[arn].Properties["DelaySeconds"].(float64)
+					got[q] = delay
+					if !allowsRule(st, q, ruleID) {
+						t.Errorf("the %s's policy does not let rule %s send to it", q, ruleID)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(c.want) {
+					t.Errorf("rule %s targets (queue: DelaySeconds) %v, expected %v", ruleID, got, c.want)
+				}
+			}
+			if rules != c.rules {
+				t.Errorf("found %d S3 rules, expected %d", rules, c.rules)
+			}
+		})
+	}
+}
+
+// allowsRule reports whether the queue policy of the construct's queue q lets EventBridge send
+// messages from rule (only from it, or, for a KMS-encrypted queue, as the CDK grants it, from
+// any rule).
+func allowsRule(st *synthesized, q, rule string) bool {
+	for logical, p := range st.ofType("AWS::SQS::QueuePolicy") {
+		if !strings.HasPrefix(logical, *st.eps[0].Node().Id()+q+"Policy") {
+			continue
+		}
+		for _, raw := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			s := raw.(map[string]any)
+			principal, _ := json.Marshal(s["Principal"])
+			actions, _ := json.Marshal(s["Action"])
+			if s["Effect"] != "Allow" || string(principal) != `{"Service":"events.amazonaws.com"}` || !strings.Contains(string(actions), `"sqs:SendMessage"`) {
+				continue
+			}
+			cond, _ := json.Marshal(s["Condition"])
+			if s["Condition"] == nil || string(cond) == fmt.Sprintf(`{"ArnEquals":{"aws:SourceArn":{"Fn::GetAtt":[%q,"Arn"]}}}`, rule) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestKeyMatchers(t *testing.T) {

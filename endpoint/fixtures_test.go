@@ -211,3 +211,12 @@ var sharedBucketStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 		NewSagemakerEndpoint(stack, jsii.String("Two"), two),
 	}
 })
+
+// prefixStack has one S3-prefix model in an owned bucket and no marker: the default quiet
+// period (DefaultPrefixQuietPeriod), so the S3 rule feeds both queues.
+var prefixStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
+	b := ownedBucket(stack, "Models")
+	p := defaultProps(b)
+	p.Models = []ModelProps{{Props: prefixModelProps("s3://" + *b.BucketName() + "/llm/")}}
+	return []SagemakerEndpoint{NewSagemakerEndpoint(stack, jsii.String("Prefix"), p)}
+})

@@ -35,8 +35,10 @@ type SagemakerEndpointProps struct {
 	// QuietPeriod is how long after the newest change the refresher waits, so multi-file uploads
 	// finish. Default: zero when every model is a single object (a PUT replaces it atomically),
 	// DefaultPrefixQuietPeriod when a model is an S3 prefix and no CompletionMarkerKey is set.
-	// At most MaxQuietPeriod; above MaxDeliveryDelay the queue delays by MaxDeliveryDelay and
-	// the scheduled reconcile finishes the wait.
+	// At most MaxQuietPeriod. When positive, each S3 change is sent undelayed to the state queue
+	// (recorded at once) and delayed by the quiet period to the change queue (its arrival starts
+	// the update); above MaxDeliveryDelay the change queue delays by MaxDeliveryDelay and the
+	// scheduled reconcile finishes the wait.
 	QuietPeriod awscdk.Duration
 	// CompletionMarkerKey, when set, is an object key the uploader writes last: only changes to
 	// it count, and they count at once.

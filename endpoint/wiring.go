@@ -53,7 +53,7 @@ func (s *sagemakerEndpoint) events(p *SagemakerEndpointProps) {
 				DetailType: jsii.Strings(r.detailType),
 				Detail:     &detail,
 			},
-			Targets: &[]awsevents.IRuleTarget{s.queueTarget(s.queue)},
+			Targets: s.changeTargets(),
 		})
 	}
 	awsevents.NewRule(s.Construct, jsii.String("EndpointStateRule"), &awsevents.RuleProps{
@@ -85,6 +85,22 @@ func (s *sagemakerEndpoint) events(p *SagemakerEndpointProps) {
 			MaxConcurrency:          jsii.Number(2),
 		}))
 	}
+}
+
+// changeTargets are the targets of the S3 rules. Without a quiet period, the change queue (no
+// delay) alone. With one, every change goes to two queues: the state queue, undelayed, so the
+// refresher records the change as soon as it happens (its reconcile then waits, the newest change
+// being recent), and the change queue, delayed by the quiet period, whose copy arrives when the
+// quiet period after that change has passed and triggers the reconcile that starts the update
+// (recording it again is a no-op: changes are deduplicated by S3 sequencer). A multi-file upload
+// is thus one update that starts a quiet period after its last file: its first file's delayed
+// copy finds the later files recorded and waits for them.
+func (s *sagemakerEndpoint) changeTargets() *[]awsevents.IRuleTarget {
+	targets := []awsevents.IRuleTarget{s.queueTarget(s.queue)}
+	if s.plan.quiet > 0 {
+		targets = append(targets, s.queueTarget(s.stateQueue))
+	}
+	return &targets
 }
 
 // queueTarget sends matching events to q; events EventBridge cannot deliver go to the DLQ.
