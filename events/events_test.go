@@ -210,3 +210,40 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestModelPackageStateChange(t *testing.T) {
+	var detail events.ModelPackageStateChangeDetail
+	e := roundTrip(t, readFile(t, "sagemaker-model-package-approved.json"), &detail)
+	if got := events.Classify(e); got != events.KindModelPackageStateChange {
+		t.Fatalf("Classify = %v, want %v", got, events.KindModelPackageStateChange)
+	}
+	got, err := events.ParseModelPackageStateChange(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := events.ModelPackageStateChangeDetail{
+		ModelPackageGroupName: "churn", ModelPackageVersion: 2,
+		ModelPackageArn:     "arn:aws:sagemaker:eu-west-1:444333666777:model-package/churn/2",
+		ModelApprovalStatus: events.ModelApprovalStatusApproved, ModelPackageStatus: "Completed", CreationTime: 1795338736000,
+	}
+	if got != want {
+		t.Fatalf("ParseModelPackageStateChange = %+v, want %+v", got, want)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		mutate func(*lambdaevents.CloudWatchEvent)
+	}{
+		{"endpoint event", func(e *lambdaevents.CloudWatchEvent) { e.DetailType = events.DetailTypeEndpointStateChange }},
+		{"no ARN", func(e *lambdaevents.CloudWatchEvent) { e.Detail = json.RawMessage(`{"ModelPackageGroupName":"churn"}`) }},
+		{"bad detail", func(e *lambdaevents.CloudWatchEvent) { e.Detail = json.RawMessage(`{"ModelPackageVersion":"two"}`) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := e
+			tc.mutate(&bad)
+			if _, err := events.ParseModelPackageStateChange(bad); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}

@@ -21,10 +21,16 @@ const (
 	KindEndpointStateChange
 	// KindSchedule is an EventBridge "Scheduled Event".
 	KindSchedule
+	// KindModelPackageStateChange is a "SageMaker Model Package State Change" event.
+	KindModelPackageStateChange
 )
 
 func (k Kind) String() string {
-	return [...]string{"unknown", "s3-object", "endpoint-state-change", "schedule"}[k]
+	names := [...]string{"unknown", "s3-object", "endpoint-state-change", "schedule", "model-package-state-change"}
+	if k < 0 || int(k) >= len(names) {
+		return "unknown"
+	}
+	return names[k]
 }
 
 // Classify returns the kind of e from its source and detail type.
@@ -36,6 +42,8 @@ func Classify(e lambdaevents.CloudWatchEvent) Kind {
 		return KindEndpointStateChange
 	case e.Source == SourceSchedule && e.DetailType == DetailTypeScheduledEvent:
 		return KindSchedule
+	case e.Source == SourceSageMaker && e.DetailType == DetailTypeModelPackageStateChange:
+		return KindModelPackageStateChange
 	}
 	return KindUnknown
 }
@@ -72,6 +80,21 @@ func ParseEndpointStateChange(e lambdaevents.CloudWatchEvent) (EndpointStateChan
 	}
 	if d.EndpointName == "" {
 		return EndpointStateChangeDetail{}, errors.New("event " + e.ID + ": endpoint state change without EndpointName")
+	}
+	return d, nil
+}
+
+// ParseModelPackageStateChange reads the detail of a "SageMaker Model Package State Change" event.
+func ParseModelPackageStateChange(e lambdaevents.CloudWatchEvent) (ModelPackageStateChangeDetail, error) {
+	if Classify(e) != KindModelPackageStateChange {
+		return ModelPackageStateChangeDetail{}, fmt.Errorf("event %s: source %q detail-type %q is not a model package state change", e.ID, e.Source, e.DetailType)
+	}
+	var d ModelPackageStateChangeDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		return ModelPackageStateChangeDetail{}, fmt.Errorf("event %s: decode model package state change: %w", e.ID, err)
+	}
+	if d.ModelPackageArn == "" || d.ModelPackageGroupName == "" {
+		return ModelPackageStateChangeDetail{}, errors.New("event " + e.ID + ": model package state change without ModelPackageArn or ModelPackageGroupName")
 	}
 	return d, nil
 }

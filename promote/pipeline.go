@@ -19,6 +19,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/gobuild"
 )
 
@@ -35,12 +36,6 @@ const (
 	OutputEventRuleArn  = "EventRuleArn"
 	OutputEventRuleName = "EventRuleName"
 	OutputMetadata      = "metadata"
-)
-
-// EventSource and EventDetailType are what SageMaker puts on model package state change events.
-const (
-	EventSource     = "aws.sagemaker"
-	EventDetailType = "SageMaker Model Package State Change"
 )
 
 // ModelPackagePromotePipeline is a deployed promote pipeline.
@@ -251,8 +246,8 @@ func newRule(scope constructs.Construct, pipeline awscodepipeline.Pipeline, r *r
 		EventBus:    bus,
 		Description: jsii.String(fmt.Sprintf("Starts the promote pipeline when a model package of %s is Approved or Rejected", r.sourceGroup)),
 		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings(EventSource),
-			DetailType: jsii.Strings(EventDetailType),
+			Source:     jsii.Strings(events.SourceSageMaker),
+			DetailType: jsii.Strings(events.DetailTypeModelPackageStateChange),
 			Account:    jsii.Strings(r.source.Account),
 			Detail: &map[string]interface{}{
 				"ModelPackageGroupName": []string{r.sourceGroup},

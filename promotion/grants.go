@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/sagemaker-cd/sagemaker-cd/events"
 )
 
 // GrantsInput names the source group, the target account and what it reads.
@@ -134,11 +136,11 @@ func BuildGrants(in GrantsInput) (*Grants, error) {
 	}
 	busARN := "arn:" + g.Partition + ":events:" + g.Region + ":" + in.TargetAccountID + ":event-bus/" + bus
 	pattern, _ := json.MarshalIndent(map[string]any{
-		"source":      []string{"aws.sagemaker"},
-		"detail-type": []string{"SageMaker Model Package State Change"},
+		"source":      []string{events.SourceSageMaker},
+		"detail-type": []string{events.DetailTypeModelPackageStateChange},
 		"detail": map[string]any{
 			"ModelPackageGroupName": []string{g.Name},
-			"ModelApprovalStatus":   []string{"Approved", "Rejected"},
+			"ModelApprovalStatus":   []events.ModelApprovalStatus{events.ModelApprovalStatusApproved, events.ModelApprovalStatusRejected},
 		},
 	}, "", "  ")
 	out.EventRule = EventRuleGrant{

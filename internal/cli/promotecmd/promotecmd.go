@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -23,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
@@ -282,12 +284,16 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		if err != nil {
 			return cmdutil.BadInput(fmt.Errorf("read event file: %w", err))
 		}
-		ev, err := promotion.ParseStateChangeEvent(b)
+		var ev lambdaevents.CloudWatchEvent
+		if err := json.Unmarshal(b, &ev); err != nil {
+			return cmdutil.BadInput(fmt.Errorf("event file %s: decode EventBridge event: %w", o.EventFile, err))
+		}
+		detail, err := events.ParseModelPackageStateChange(ev)
 		if err != nil {
 			return cmdutil.BadInput(fmt.Errorf("event file %s: %w", o.EventFile, err))
 		}
 		fmt.Fprintf(f.Stderr, "triggered by %s: %s is %s (converging to the source group's current state)\n",
-			ev.ID, ev.Detail.ModelPackageArn, ev.Detail.ModelApprovalStatus)
+			ev.ID, detail.ModelPackageArn, detail.ModelApprovalStatus)
 	}
 	cfg, err := f.LoadAWS(ctx)
 	if err != nil {
