@@ -4,6 +4,8 @@ package cdktest
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,35 +42,53 @@ func Check(t testing.TB, stack awscdk.Stack) assertions.Template {
 // NoNagFindings fails t for every unsuppressed AwsSolutions error or warning on stack.
 func NoNagFindings(t testing.TB, stack awscdk.Stack) {
 	t.Helper()
+	for _, f := range NagFindings(stack) {
+		t.Error(f)
+	}
+}
+
+// NagFindings lists the unsuppressed AwsSolutions errors and warnings on stack, one line each.
+func NagFindings(stack awscdk.Stack) []string {
 	ann := assertions.Annotations_FromStack(stack)
 	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	var out []string
 	for _, m := range *ann.FindError(jsii.String("*"), match) {
-		t.Errorf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data)
+		out = append(out, fmt.Sprintf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data))
 	}
 	for _, m := range *ann.FindWarning(jsii.String("*"), match) {
-		t.Errorf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data)
+		out = append(out, fmt.Sprintf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data))
 	}
+	return out
 }
 
 // Lint runs cfn-lint on the template and fails t on any error or warning it prints (W3005 aside).
 func Lint(t testing.TB, tmpl assertions.Template) {
 	t.Helper()
+	if err := LintTemplate(tmpl, t.TempDir()); err != nil {
+		t.Error(err)
+	}
+}
+
+// LintTemplate runs cfn-lint on the template (written into dir) and returns its findings as an
+// error, or an install hint when cfn-lint is missing.
+func LintTemplate(tmpl assertions.Template, dir string) error {
 	if _, err := exec.LookPath("cfn-lint"); err != nil {
-		t.Fatalf("cfn-lint not found on PATH: install it with `make deps` or `python3 -m pip install cfn-lint`")
+		return errors.New("cfn-lint not found on PATH: install it with `make deps` or `python3 -m pip install cfn-lint`")
 	}
 	body, err := json.MarshalIndent(tmpl.ToJSON(), "", " ")
 	if err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("encode template: %w", err)
 	}
-	path := filepath.Join(t.TempDir(), "template.json")
+	path := filepath.Join(dir, "template.json")
 	if err := os.WriteFile(path, body, 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	// W3005 (a DependsOn that a GetAtt already implies) is how the CDK renders every
 	// awslambda.Function with a role (DependsOn the role and its default policy); it is not a
 	// defect of the template and no construct can avoid it.
 	out, err := exec.Command("cfn-lint", "--format", "parseable", "--ignore-checks", "W3005", "--", path).CombinedOutput()
 	if err != nil {
-		t.Errorf("cfn-lint found problems in the template:\n%s", strings.TrimSpace(string(out)))
+		return fmt.Errorf("cfn-lint found problems in the template:\n%s", strings.TrimSpace(string(out)))
 	}
+	return nil
 }
