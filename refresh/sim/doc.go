@@ -12,7 +12,7 @@
 // and redelivers a message whose handler crashed or failed after the visibility timeout.
 //
 // Two executors run on the same world: SagemakerCD (the refresh core, executed the way the
-// refresher Lambda does, with the endpoint construct's queues or the record-on-arrival
-// alternative, see Wiring) and Baseline (the original Python Lambda: sleep, then swap configs,
+// refresher Lambda does, with the endpoint construct's queues, DualQueue, by default, or the
+// construct's former single delayed queue or the record-on-arrival alternative, see Wiring) and Baseline (the original Python Lambda: sleep, then swap configs,
 // drop the change when the endpoint is busy). Every run is reproducible from Scenario.Seed.
 package sim

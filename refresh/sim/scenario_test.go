@@ -68,31 +68,45 @@ func TestFailingArtifactIsTriedOnceThenTheNextChangeSucceeds(t *testing.T) {
 }
 
 // The quiet period coalesces a multi-file upload into one update when changes are recorded as
-// they arrive and a delayed message only triggers the reconcile. Recording only after the
-// queue's delivery delay (the construct's wiring) splits it: the first file's message starts an
-// update, which loads every file, and the files recorded after it cause a second one.
+// they arrive and a delayed message only triggers the reconcile: the construct's dual queues
+// (each change undelayed and delayed by the quiet period) and recording on arrival. Recording
+// only after the queue's delivery delay (the construct's former single delayed queue) splits
+// it: the first file's message starts an update, which loads every file, and the files
+// recorded after it cause a second one.
 func TestWiringAndMultiFileUploads(t *testing.T) {
+	const quiet = time.Minute
 	upload := []Upload{
 		{At: 0, Key: "model/part-0.bin"}, {At: 2 * time.Second, Key: "model/part-1.bin"},
 		{At: 4 * time.Second, Key: "model/part-2.bin"}, {At: 6 * time.Second, Key: "model/config.json"},
 	}
+	last := upload[len(upload)-1].At
 	for _, tc := range []struct {
 		wiring    Wiring
 		want      int
 		notBefore time.Duration // the first update starts no earlier
-	}{{RecordOnArrival, 1, time.Minute + 6*time.Second}, {DelayQueue, 2, time.Minute}} {
+	}{
+		{DualQueue, 1, last + quiet},
+		{RecordOnArrival, 1, last + quiet},
+		{DelayQueue, 2, quiet},
+	} {
 		t.Run(tc.wiring.String(), func(t *testing.T) {
-			r := mustRun(t, Scenario{Seed: 1, QuietPeriod: time.Minute, Wiring: tc.wiring, Uploads: upload})
-			if len(r.Deployments) != tc.want || r.FinalGeneration != len(upload) {
-				t.Fatalf("%d deployments (serving generation %d), want %d (generation %d)", len(r.Deployments), r.FinalGeneration, tc.want, len(upload))
+			r := mustRun(t, Scenario{Seed: 1, QuietPeriod: quiet, Wiring: tc.wiring, Uploads: upload})
+			if len(r.Deployments) != tc.want || r.UpdateCalls != tc.want || r.FinalGeneration != len(upload) {
+				t.Fatalf("%d deployments, %d UpdateEndpoint calls (serving generation %d), want %d and %d (generation %d)",
+					len(r.Deployments), r.UpdateCalls, r.FinalGeneration, tc.want, tc.want, len(upload))
 			}
-			if start := r.Deployments[0].Start.Sub(r.Start); start < tc.notBefore {
-				t.Fatalf("update started %v after the first file, want >= %v", start, tc.notBefore)
+			// The quiet period (plus a few API round trips), no later.
+			if start := r.Deployments[0].Start.Sub(r.Start); start < tc.notBefore || start > tc.notBefore+2*time.Second {
+				t.Fatalf("update started %v after the first file, want %v to %v", start, tc.notBefore, tc.notBefore+2*time.Second)
 			}
 			if r.Deployments[0].Generation != len(upload) {
 				t.Fatalf("the first update loaded generation %d, want every file (%d)", r.Deployments[0].Generation, len(upload))
 			}
 		})
+	}
+	// The construct's wiring is the default.
+	if (Scenario{}).Wiring != DualQueue {
+		t.Fatalf("the zero Wiring is %s, want %s (the endpoint construct's)", Scenario{}.Wiring, DualQueue)
 	}
 }
 
@@ -188,6 +202,7 @@ func TestRunRejectsBadScenarios(t *testing.T) {
 		{Uploads: []Upload{{At: time.Minute}, {At: time.Second}}},
 		{Uploads: []Upload{{At: -time.Second}}},
 		{Executor: Executor(9)},
+		{Wiring: Wiring(7)},
 	} {
 		if _, err := Run(sc); err == nil || !strings.Contains(err.Error(), "run scenario") {
 			t.Errorf("Run(%+v) = %v, want an error", sc, err)

@@ -30,27 +30,43 @@ func (x Executor) String() string {
 	return "sagemaker-cd"
 }
 
-// Wiring is how events reach the SagemakerCD handler and how the quiet period is timed.
+// Wiring is how events reach the SagemakerCD handler and how the quiet period is timed. The
+// zero value, DualQueue, is the endpoint construct's.
 type Wiring int
 
 const (
-	// DelayQueue is the endpoint construct's wiring: S3 changes go through a queue whose
-	// delivery delay is the quiet period and are recorded when delivered; endpoint state changes
-	// go through a queue without delay; a Wait's Until is left to the scheduled reconcile.
-	// A multi-file upload then starts an update on its first file's message and a follow-up for
-	// the files recorded after it (see TestWiringAndMultiFileUploads).
-	DelayQueue Wiring = iota
+	// DualQueue is the endpoint construct's wiring: with a quiet period, each S3 change is sent
+	// twice, at once (the construct's undelayed state queue) and delayed by the quiet period
+	// (its change queue), and the handler records and reconciles on both copies. The undelayed
+	// copy records the change when it happens, so the reconcile waits while changes keep
+	// coming; the delayed copy arrives when the quiet period after its change has passed and
+	// starts the update if no newer change came (its record is a duplicate by sequencer). A
+	// multi-file upload is one update, starting a quiet period after its last file. Without a
+	// quiet period it is one undelayed copy. Endpoint state changes come without delay; a Wait's
+	// Until is left to the delayed copies and the scheduled reconcile.
+	DualQueue Wiring = iota
+	// DelayQueue is the construct's former wiring: S3 changes go only through the delayed queue
+	// and are recorded when delivered. A multi-file upload then starts an update on its first
+	// file's message (the later files are not recorded yet, so the quiet period looks over) and
+	// a follow-up for the files recorded after it (see TestWiringAndMultiFileUploads).
+	DelayQueue
 	// RecordOnArrival records every change as soon as it arrives, and when Decide answers Wait
 	// with an Until (quiet period, intent lease) sends itself a reconcile message delayed until
 	// then: that message is the quiet period's timer, and a multi-file upload is one update.
 	RecordOnArrival
+	numWirings
 )
 
 func (wi Wiring) String() string {
-	if wi == RecordOnArrival {
+	switch wi {
+	case DualQueue:
+		return "dual-queue"
+	case DelayQueue:
+		return "delay-queue"
+	case RecordOnArrival:
 		return "record-on-arrival"
 	}
-	return "delay-queue"
+	return fmt.Sprintf("Wiring(%d)", int(wi))
 }
 
 // Endpoint and config names used by every scenario.
@@ -72,6 +88,9 @@ const (
 	DefaultHorizon           = time.Hour
 	// BaselineMaxEventAge is how long Lambda keeps an asynchronous event queued (6 hours).
 	BaselineMaxEventAge = 6 * time.Hour
+	// MaxDeliveryDelay is SQS's limit on a queue's delivery delay: a longer quiet period is
+	// finished by the scheduled reconcile.
+	MaxDeliveryDelay = 15 * time.Minute
 )
 
 // Upload is one PUT of a watched object.
@@ -106,7 +125,7 @@ type Scenario struct {
 	UpdateDuration time.Duration
 	// QuietPeriod is the policy's quiet period (how Wiring implements it).
 	QuietPeriod time.Duration
-	// Wiring is how events reach the SagemakerCD handler.
+	// Wiring is how events reach the SagemakerCD handler (default DualQueue, the construct's).
 	Wiring Wiring
 	// MarkerKey is the policy's completion marker.
 	MarkerKey string
@@ -226,6 +245,9 @@ func Run(sc Scenario) (*Result, error) {
 		}
 		last = u.At
 	}
+	if sc.Wiring < 0 || sc.Wiring >= numWirings {
+		return nil, fmt.Errorf("run scenario %d: unknown wiring %d", sc.Seed, sc.Wiring)
+	}
 	w := newWorld(sc.Seed, sc.Trace)
 	r := &Result{Scenario: sc, Start: epoch, Decisions: map[refresh.Kind]int{}, Events: map[refresh.Event]int{}}
 	arts := &artifacts{bad: map[int]bool{}}
@@ -321,7 +343,7 @@ type message struct {
 	receives int
 }
 
-// cd is the SagemakerCD executor: an SQS queue with a delivery delay in front of concurrent
+// cd is the SagemakerCD executor: SQS queues (as Wiring says) in front of concurrent
 // invocations of the refresher handler.
 type cd struct {
 	w        *world
@@ -339,11 +361,17 @@ func newCD(w *world, sc Scenario, ep *sagemaker, st *store, r *Result, recorded 
 }
 
 func (x *cd) changed(upload int, c refresh.Change) {
-	delay := time.Duration(0)
-	if x.sc.Wiring == DelayQueue {
-		delay = x.sc.QuietPeriod
+	m := &message{kind: msgChange, upload: upload, change: c}
+	delay := min(x.sc.QuietPeriod, MaxDeliveryDelay)
+	switch {
+	case x.sc.Wiring == RecordOnArrival || delay <= 0:
+		x.send(m, 0)
+	case x.sc.Wiring == DelayQueue:
+		x.send(m, delay)
+	default: // DualQueue: the state queue at once, the change queue after the quiet period.
+		x.send(m, 0)
+		x.send(m, delay)
 	}
-	x.send(&message{kind: msgChange, upload: upload, change: c}, delay)
 }
 
 func (x *cd) stateChanged(s refresh.Status) {

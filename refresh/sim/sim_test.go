@@ -26,11 +26,12 @@ const (
 	famFaulty                    // bursts with duplicates, reordering, throttling, crashes, bad artifacts
 	famPrefix                    // multi-file uploads under a prefix, quiet period or marker, with faults
 	famBurstDuring               // one update, then a burst during it: exactly one follow-up
+	famMultiFile                 // multi-file uploads far apart, quiet period, with faults: one update each
 	numFamilies
 )
 
 func (f family) String() string {
-	return [...]string{"storm", "faulty", "prefix", "burst-during-update"}[f]
+	return [...]string{"storm", "faulty", "prefix", "burst-during-update", "multi-file"}[f]
 }
 
 // randomScenario derives a whole scenario from its seed.
@@ -38,7 +39,7 @@ func randomScenario(seed uint64) (Scenario, family) {
 	rng := rand.New(rand.NewPCG(seed, 0x9E3779B97F4A7C15))
 	fam := family(seed % uint64(numFamilies))
 	sc := Scenario{Seed: seed, UpdateDuration: []time.Duration{2 * time.Minute, 5 * time.Minute, 8 * time.Minute}[rng.IntN(3)],
-		Wiring: Wiring(seed / uint64(numFamilies) % 2)}
+		Wiring: Wiring(seed / uint64(numFamilies) % uint64(numWirings))}
 	d := sc.UpdateDuration
 	at := time.Duration(0)
 	add := func(u Upload) {
@@ -61,6 +62,9 @@ func randomScenario(seed uint64) (Scenario, family) {
 		for _, t := range times {
 			add(Upload{At: t})
 		}
+		return sc, fam
+	case famMultiFile:
+		multiFileUploads(&sc, rng)
 		return sc, fam
 	case famFaulty, famPrefix:
 		sc.Faults = Faults{
@@ -123,6 +127,49 @@ func randomScenario(seed uint64) (Scenario, family) {
 	return sc, fam
 }
 
+// multiFileUploads fills a famMultiFile scenario: one to four multi-file uploads (2 to 6 files,
+// model/part-0.bin first, 1 or 2 s apart) 20 to 60 minutes apart, some of them bad, with faults
+// whose delivery jitter (at most 10 s) plus an upload's length (at most 10 s) stays below the
+// quiet period (30 s to 2 min): a quiet period the construct's documentation asks for.
+func multiFileUploads(sc *Scenario, rng *rand.Rand) {
+	sc.QuietPeriod = []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute}[rng.IntN(3)]
+	sc.Faults = Faults{
+		Duplicate: 0.3 * rng.Float64(),
+		Jitter:    time.Duration(rng.IntN(11)) * time.Second,
+		Throttle:  0.2 * rng.Float64(),
+		Crash:     0.1 * rng.Float64(),
+	}
+	at := time.Duration(rng.Int64N(int64(10 * time.Minute)))
+	upload := func(bad bool) {
+		files := 2 + rng.IntN(5)
+		for j := range files {
+			sc.Uploads = append(sc.Uploads, Upload{At: at, Key: fmt.Sprintf("model/part-%d.bin", j), Bad: bad && j == files-1})
+			if j < files-1 {
+				at += time.Duration(1+rng.IntN(2)) * time.Second
+			}
+		}
+		at += 20*time.Minute + time.Duration(rng.Int64N(int64(40*time.Minute)))
+	}
+	for range 1 + rng.IntN(4) {
+		upload(rng.IntN(4) == 0)
+	}
+	if sc.Uploads[len(sc.Uploads)-1].Bad {
+		// A later upload must succeed again.
+		upload(false)
+	}
+}
+
+// triesOf lists the deployments of u's generation that started after its change was recorded.
+func triesOf(r *Result, u UploadOutcome) []Deployment {
+	var tries []Deployment
+	for _, d := range r.Deployments {
+		if d.Generation == u.Generation && d.Seq >= u.RecordedSeq {
+			tries = append(tries, d)
+		}
+	}
+	return tries
+}
+
 // check returns every violated property of a SagemakerCD run.
 func check(r *Result, fam family) []string {
 	var bad []string
@@ -171,22 +218,22 @@ func check(r *Result, fam family) []string {
 			fail("bad upload %d was never recorded", u.Generation)
 			continue
 		}
-		var tries []Deployment
-		for _, d := range r.Deployments {
-			if d.Generation == u.Generation && d.Seq >= u.RecordedSeq {
-				tries = append(tries, d)
-			}
-		}
-		// With the construct's delay queue, a multi-file upload recorded after the delay is
-		// deployed on its first file's message and once more for the files recorded during that
-		// update (TestWiringAndMultiFileUploads): at most two tries, then none.
+		tries := triesOf(r, u)
+		// With the construct's former single delay queue, a multi-file upload recorded after the
+		// delay is deployed on its first file's message and once more for the files recorded
+		// during that update (TestWiringAndMultiFileUploads): at most two tries, then none. The
+		// construct's dual queues (and recording on arrival) try it exactly once.
 		maxTries := 1
-		if r.Scenario.Wiring == DelayQueue && fam == famPrefix && r.Scenario.MarkerKey == "" {
+		if r.Scenario.Wiring == DelayQueue && (fam == famPrefix || fam == famMultiFile) && r.Scenario.MarkerKey == "" {
 			maxTries = 2
 		}
 		if len(tries) < 1 || len(tries) > maxTries || !tries[0].Failed {
 			fail("bad upload %d (recorded as seq %d) was deployed %d times after it was recorded, want 1 to %d: %+v", u.Generation, u.RecordedSeq, len(tries), maxTries, tries)
 		}
+	}
+	if fam == famMultiFile && r.Scenario.Wiring != DelayQueue {
+		_, violations := multiFileViolations(r)
+		bad = append(bad, violations...)
 	}
 	if fam == famBurstDuring && len(r.Deployments) != 2 {
 		fail("a burst of %d uploads during an update caused %d updates in all, want 1 + 1 follow-up", len(r.Uploads)-1, len(r.Deployments))
@@ -204,22 +251,145 @@ func check(r *Result, fam family) []string {
 	return bad
 }
 
+// multiFile is one multi-file upload: its files' generations, first to last, and the last
+// file's time.
+type multiFile struct {
+	first, last int
+	lastAt      time.Duration
+}
+
+// multiFiles groups a famMultiFile scenario's uploads: each multi-file upload starts with
+// model/part-0.bin.
+func multiFiles(us []UploadOutcome) []multiFile {
+	var out []multiFile
+	for _, u := range us {
+		if u.Key == "model/part-0.bin" || len(out) == 0 {
+			out = append(out, multiFile{first: u.Generation})
+		}
+		out[len(out)-1].last, out[len(out)-1].lastAt = u.Generation, u.At
+	}
+	return out
+}
+
+// settled reports whether g started on a settled endpoint: every earlier deployment over and
+// the earlier uploads loaded (then nothing but g can start an update while g is uploaded).
+func (g multiFile) settled(r *Result) bool {
+	firstAt := r.Start.Add(r.Uploads[g.first-1].At)
+	loaded := 0
+	for _, d := range r.Deployments {
+		if d.Start.Before(firstAt) {
+			if d.End.IsZero() || !d.End.Before(firstAt) {
+				return false
+			}
+			loaded = max(loaded, d.Generation)
+		}
+	}
+	return loaded >= g.first-1
+}
+
+// multiFileViolations checks that each multi-file upload that starts on a settled endpoint is
+// exactly one update, which loads every file and starts no earlier than the quiet period after
+// the last file. It returns how many uploads it checked and the violations.
+func multiFileViolations(r *Result) (checked int, bad []string) {
+	for _, g := range multiFiles(r.Uploads) {
+		if !g.settled(r) {
+			continue
+		}
+		checked++
+		var loading []Deployment
+		for _, d := range r.Deployments {
+			if d.Generation >= g.first && d.Generation <= g.last {
+				loading = append(loading, d)
+			}
+		}
+		if len(loading) != 1 || loading[0].Generation != g.last || loading[0].Start.Before(r.Start.Add(g.lastAt+r.Scenario.QuietPeriod)) {
+			bad = append(bad, fmt.Sprintf("multi-file upload of generations %d..%d (last file at %v, quiet period %v): deployments %+v, want one, loading generation %d, starting after the quiet period",
+				g.first, g.last, g.lastAt, r.Scenario.QuietPeriod, loading, g.last))
+		}
+	}
+	return checked, bad
+}
+
+// propStats are TestProperties' figures.
+type propStats struct {
+	scenarios, uploads, calls, conflicts, crashes, throttled, failedDeploys, deadLetters int
+	byFamily                                                                             [numFamilies]int
+	byWiring                                                                             [numWirings]int
+	// multiFiles counts the settled multi-file uploads checked (famMultiFile), split those that
+	// were more than one update (possible only with the former delay-queue wiring: for the
+	// others it fails the scenario), by wiring.
+	multiFiles, split [numWirings]int
+	// bad counts the bad multi-file artifacts (no marker), badTries is the most deployments of
+	// one, by wiring.
+	bad, badTries [numWirings]int
+}
+
+func (s *propStats) add(r *Result, fam family) {
+	wi := r.Scenario.Wiring
+	s.scenarios++
+	s.byFamily[fam]++
+	s.byWiring[wi]++
+	s.uploads += len(r.Uploads)
+	s.calls += r.UpdateCalls
+	s.conflicts += r.Conflicts
+	s.crashes += r.Crashes
+	s.throttled += r.Throttled
+	s.deadLetters += r.DeadLetters
+	for _, d := range r.Deployments {
+		if d.Failed {
+			s.failedDeploys++
+		}
+	}
+	if fam == famMultiFile {
+		checked, bad := multiFileViolations(r)
+		s.multiFiles[wi] += checked
+		s.split[wi] += len(bad)
+	}
+	if (fam == famMultiFile || fam == famPrefix) && r.Scenario.MarkerKey == "" {
+		for _, u := range r.Uploads {
+			if u.Bad {
+				s.bad[wi]++
+				s.badTries[wi] = max(s.badTries[wi], len(triesOf(r, u)))
+			}
+		}
+	}
+}
+
+func (s *propStats) merge(o *propStats) {
+	s.scenarios += o.scenarios
+	s.uploads += o.uploads
+	s.calls += o.calls
+	s.conflicts += o.conflicts
+	s.crashes += o.crashes
+	s.throttled += o.throttled
+	s.failedDeploys += o.failedDeploys
+	s.deadLetters += o.deadLetters
+	for f := range s.byFamily {
+		s.byFamily[f] += o.byFamily[f]
+	}
+	for w := range s.byWiring {
+		s.byWiring[w] += o.byWiring[w]
+		s.multiFiles[w] += o.multiFiles[w]
+		s.split[w] += o.split[w]
+		s.bad[w] += o.bad[w]
+		s.badTries[w] = max(s.badTries[w], o.badTries[w])
+	}
+}
+
 func TestProperties(t *testing.T) {
 	if *flagSeed != 0 {
 		replay(t, *flagSeed)
 		return
 	}
 	const workers = 4
-	type stats struct {
-		sync.Mutex
-		scenarios, uploads, calls, conflicts, crashes, throttled, failedDeploys, deadLetters int
-		byFamily                                                                             [numFamilies]int
-	}
-	var total stats
+	var (
+		mu    sync.Mutex
+		total propStats
+	)
 	for wk := range workers {
 		t.Run(fmt.Sprintf("worker%d", wk), func(t *testing.T) {
 			t.Parallel()
-			var s stats
+			var s propStats
 			for i := wk; i < *flagScenarios; i += workers {
 				seed := uint64(i + 1)
 				sc, fam := randomScenario(seed)
@@ -232,46 +402,36 @@ func TestProperties(t *testing.T) {
 						seed, fam, sc.Wiring, len(sc.Uploads), seed, strings.Join(v, "\n  "))
 					continue
 				}
-				s.scenarios++
-				s.byFamily[fam]++
-				s.uploads += len(r.Uploads)
-				s.calls += r.UpdateCalls
-				s.conflicts += r.Conflicts
-				s.crashes += r.Crashes
-				s.throttled += r.Throttled
-				s.deadLetters += r.DeadLetters
-				for _, d := range r.Deployments {
-					if d.Failed {
-						s.failedDeploys++
-					}
-				}
+				s.add(r, fam)
 			}
-			total.Lock()
-			defer total.Unlock()
-			total.scenarios += s.scenarios
-			total.uploads += s.uploads
-			total.calls += s.calls
-			total.conflicts += s.conflicts
-			total.crashes += s.crashes
-			total.throttled += s.throttled
-			total.failedDeploys += s.failedDeploys
-			total.deadLetters += s.deadLetters
-			for f := range s.byFamily {
-				total.byFamily[f] += s.byFamily[f]
-			}
+			mu.Lock()
+			defer mu.Unlock()
+			total.merge(&s)
 		})
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			return
 		}
-		t.Logf("%d scenarios passed (%v), %d uploads, %d UpdateEndpoint calls, %d failed deployments, %d write conflicts, %d crashes, %d throttled calls, %d dead letters",
-			total.scenarios, total.byFamily, total.uploads, total.calls, total.failedDeploys, total.conflicts, total.crashes, total.throttled, total.deadLetters)
+		t.Logf("%d scenarios passed (by family %v, by wiring %v), %d uploads, %d UpdateEndpoint calls, %d failed deployments, %d write conflicts, %d crashes, %d throttled calls, %d dead letters",
+			total.scenarios, total.byFamily, total.byWiring, total.uploads, total.calls, total.failedDeploys, total.conflicts, total.crashes, total.throttled, total.deadLetters)
+		for w := range numWirings {
+			t.Logf("%s: %d of %d multi-file uploads on a settled endpoint were not one update loading every file after the quiet period; each of %d bad multi-file artifacts was deployed at most %d time(s)",
+				w, total.split[w], total.multiFiles[w], total.bad[w], total.badTries[w])
+		}
+		if *flagScenarios < 1000 {
+			return
+		}
 		// The faults must really have happened, or the properties prove little.
 		for name, n := range map[string]int{"conflicts": total.conflicts, "crashes": total.crashes, "throttled": total.throttled, "failed deployments": total.failedDeploys} {
-			if *flagScenarios >= 1000 && n < 100 {
+			if n < 100 {
 				t.Errorf("only %d %s in %d scenarios: the fault injection is not exercising the executor", n, name, total.scenarios)
 			}
+		}
+		// The multi-file check must see the former wiring's flaw, and check many uploads.
+		if total.split[DelayQueue] == 0 || total.multiFiles[DualQueue] < 100 || total.badTries[DualQueue] != 1 {
+			t.Errorf("multi-file checks: %d split uploads with the delay queue (want > 0), %d checked with the dual queue (want >= 100), bad artifact tried at most %d time(s) with the dual queue (want exactly 1)",
+				total.split[DelayQueue], total.multiFiles[DualQueue], total.badTries[DualQueue])
 		}
 	})
 }
