@@ -8,6 +8,7 @@ GO ?= go
 PYTHON ?= python3
 MOTO_VERSION ?= 5.2.1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export SMCD_PYTHON := $(PYTHON)
 
 .PHONY: all deps test demo bench build lint fmt examples clean

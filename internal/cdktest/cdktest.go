@@ -20,7 +20,9 @@ import (
 
 // NewApp returns an app whose stacks are checked by the AwsSolutions pack at synth.
 func NewApp() awscdk.App {
+	// Node 20 still runs jsii; only its end-of-life banner would be printed on every synth.
 	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	app := awscdk.NewApp(nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return app
