@@ -110,6 +110,7 @@ func NewSagemakerEndpoint(scope constructs.Construct, id *string, props *Sagemak
 	s := &sagemakerEndpoint{Construct: this, plan: pl}
 	s.sagemaker(props)
 	s.state(props)
+	s.tagEndpoint()
 	s.refresher(props)
 	s.events(props)
 	s.permissions(props)
@@ -193,6 +194,25 @@ func (s *sagemakerEndpoint) state(p *SagemakerEndpointProps) {
 		tp.EncryptionKey = p.EncryptionKey
 	}
 	s.table = awsdynamodb.NewTable(s.Construct, jsii.String("StateTable"), tp)
+}
+
+// tagPriority outranks the CDK's Tags aspect (priority 100), so a Tags.Of(...).Add higher up
+// cannot change the endpoint's smcd: tags.
+const tagPriority = 1000
+
+// tagEndpoint makes the endpoint self-describing: its state table and A/B configs, which
+// `smcd refresh --endpoint NAME` and `smcd status --endpoint NAME` read (refresher.TagStateTable,
+// TagConfigA, TagConfigB). They come after the user's tags, which newPlan checked for the
+// reserved prefix.
+func (s *sagemakerEndpoint) tagEndpoint() {
+	tags := s.endpoint.Tags()
+	for _, t := range []struct{ key, value *string }{
+		{jsii.String(refresher.TagStateTable), s.table.TableName()},
+		{jsii.String(refresher.TagConfigA), jsii.String(s.plan.configA)},
+		{jsii.String(refresher.TagConfigB), jsii.String(s.plan.configB)},
+	} {
+		tags.SetTag(t.key, t.value, jsii.Number(tagPriority), jsii.Bool(true))
+	}
 }
 
 const functionTimeoutSeconds = 60

@@ -166,7 +166,7 @@ func TestDeploymentSettingsPassThrough(t *testing.T) {
 	has(t, st.tmpl, jsii.String("AWS::SageMaker::Endpoint"), props(
 		"EndpointName", "shop-endpoint",
 		"RetainAllVariantProperties", false,
-		"Tags", []any{map[string]any{"Key": "team", "Value": "search"}},
+		"Tags", assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "team", "Value": "search"}}),
 		"DeploymentConfig", map[string]any{
 			"BlueGreenUpdatePolicy": map[string]any{
 				"TrafficRoutingConfiguration": map[string]any{
@@ -239,6 +239,54 @@ func TestStateTable(t *testing.T) {
 				"PointInTimeRecoverySpecification", map[string]any{"PointInTimeRecoveryEnabled": true},
 				"SSESpecification", c.sse,
 			))
+		})
+	}
+}
+
+// The endpoint names its state table (by Ref) and its A/B configs in smcd: tags, beside the
+// user's own tags; stack-wide tags cannot override them.
+func TestEndpointTags(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		st   func() *synthesized
+		user map[string]any
+	}{
+		{"default", defaultStack, map[string]any{}},
+		{"full: user tags kept", fullStack, map[string]any{"team": "search"}},
+		{"shared bucket: stack tags kept, smcd: ones not overridden", sharedBucketStack, map[string]any{"cost-center": "ml"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.st()
+			for _, ep := range st.eps {
+				tableRef := st.stack.Resolve(ep.StateTable().TableName())
+				if ref, ok := tableRef.(map[string]any); !ok || ref["Ref"] == nil {
+					t.Fatalf("state table name resolves to %v, expected a Ref", tableRef)
+				}
+				wantTags := map[string]any{
+					refresher.TagStateTable: tableRef,
+					refresher.TagConfigA:    *ep.ConfigAName(),
+					refresher.TagConfigB:    *ep.ConfigBName(),
+				}
+				for k, v := range c.user {
+					wantTags[k] = v
+				}
+				got := map[string]any{}
+				for _, raw := range st.one(t, "AWS::SageMaker::Endpoint", *ep.Node().Id()).Properties["Tags"].([]any) {
+					tag := raw.(map[string]any)
+					got[tag["Key"].(string)] = tag["Value"]
+				}
+				gotJSON, _ := json.Marshal(got)
+				wantJSON, _ := json.Marshal(wantTags)
+				if string(gotJSON) != string(wantJSON) {
+					t.Errorf("endpoint %s tags = %s, expected %s", *ep.EndpointName(), gotJSON, wantJSON)
+				}
+				// The tag names the table the refresher uses.
+				fn := st.one(t, "AWS::Lambda::Function", *ep.Node().Id()+"Refresher")
+				env, _ := json.Marshal(fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)[refresher.EnvTableName])
+				if ref, _ := json.Marshal(tableRef); string(env) != string(ref) {
+					t.Errorf("refresher's %s = %s, expected the tagged table %s", refresher.EnvTableName, env, ref)
+				}
+			}
 		})
 	}
 }

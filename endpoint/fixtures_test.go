@@ -17,6 +17,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // Synthesizing costs seconds, so each stack is built once and shared by the tests that read it.
@@ -197,8 +198,11 @@ var fullStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 	})}
 })
 
-// sharedBucketStack has two endpoints watching overlapping prefixes of one owned bucket.
+// sharedBucketStack has two endpoints watching overlapping prefixes of one owned bucket. Tags
+// added to the whole stack reach the endpoints, except under the reserved smcd: prefix.
 var sharedBucketStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
+	awscdk.Tags_Of(stack).Add(jsii.String("cost-center"), jsii.String("ml"), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String(refresher.TagConfigA), jsii.String("hijacked"), nil)
 	b := ownedBucket(stack, "Shared")
 	one := defaultProps(b)
 	two := defaultProps(b)

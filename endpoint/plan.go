@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssagemaker"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // nameRE is SageMaker's pattern for model, endpoint config and endpoint names.
@@ -153,12 +155,25 @@ func (pl *plan) names(c constructs.Construct, p *SagemakerEndpointProps) {
 		pl.endpointName = strings.ToLower(strings.Trim(strings.ReplaceAll(pl.endpointName, "_", "-"), "-"))
 	}
 	checkName("endpoint name", pl.endpointName)
+	checkTags(p.EndpointProps)
 	cfgName := literal("EndpointConfigProps.EndpointConfigName", p.EndpointConfigProps.EndpointConfigName)
 	if epConfig != "" && cfgName != "" && epConfig != cfgName {
 		fail("EndpointProps.EndpointConfigName %q: expected %q, the EndpointConfigProps.EndpointConfigName", epConfig, cfgName)
 	}
 	pl.configBase = cmp.Or(cfgName, epConfig, pl.endpointName)
 	checkName("endpoint config name", pl.configBase)
+}
+
+// checkTags fails on a user tag under refresher.TagPrefix: the construct owns those keys.
+func checkTags(ep *awssagemaker.CfnEndpointProps) {
+	if ep == nil || ep.Tags == nil {
+		return
+	}
+	for i, t := range *ep.Tags {
+		if t != nil && t.Key != nil && strings.HasPrefix(*t.Key, refresher.TagPrefix) {
+			fail("EndpointProps.Tags[%d] key %q: expected a key outside %q, which is reserved for the construct's own tags", i, *t.Key, refresher.TagPrefix)
+		}
+	}
 }
 
 // modelsFrom validates the models and reports whether any is an S3 prefix.

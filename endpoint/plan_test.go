@@ -92,6 +92,10 @@ func TestValidation(t *testing.T) {
 		{"endpoint name is a token", func(p *SagemakerEndpointProps) {
 			p.EndpointProps = &awssagemaker.CfnEndpointProps{EndpointName: awscdk.Aws_STACK_NAME()}
 		}, `EndpointProps.EndpointName "${Token[AWS.StackName`},
+		{"reserved tag key", func(p *SagemakerEndpointProps) {
+			p.EndpointProps = &awssagemaker.CfnEndpointProps{Tags: &[]*awscdk.CfnTag{
+				{Key: jsii.String("team"), Value: jsii.String("search")}, {Key: jsii.String("smcd:state-table"), Value: jsii.String("mine")}}}
+		}, `EndpointProps.Tags[1] key "smcd:state-table": expected a key outside "smcd:", which is reserved`},
 		{"endpoint name with underscore", func(p *SagemakerEndpointProps) {
 			p.EndpointProps = &awssagemaker.CfnEndpointProps{EndpointName: jsii.String("my_endpoint")}
 		}, `endpoint name "my_endpoint": expected letters, digits and hyphens`},

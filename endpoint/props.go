@@ -24,6 +24,8 @@ type SagemakerEndpointProps struct {
 	// EndpointProps are the endpoint's props (optional). EndpointName defaults to a name derived
 	// from the construct path; EndpointConfigName, when set, must equal
 	// EndpointConfigProps.EndpointConfigName; the construct points the endpoint at config A.
+	// Tags pass through, except that keys under "smcd:" (refresher.TagPrefix) are reserved: the
+	// construct tags the endpoint with its state table and A/B config names there.
 	EndpointProps *awssagemaker.CfnEndpointProps
 	// ModelsBucket holds the model artifacts. An owned bucket gets EventBridge notifications
 	// turned on; an imported one must have them on already.

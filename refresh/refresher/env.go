@@ -26,6 +26,19 @@ const (
 	EnvMetricsNamespace = "SMCD_METRICS_NAMESPACE"
 )
 
+// Tags of the SageMaker endpoint. The endpoint construct sets them, so `smcd refresh --endpoint
+// NAME` and `smcd status --endpoint NAME` find the state table and the A/B configs from the
+// endpoint alone. Tag keys under TagPrefix are reserved: the construct rejects user tags with it.
+const (
+	// TagPrefix starts every tag key sagemaker-cd owns.
+	TagPrefix = "smcd:"
+	// TagStateTable names the endpoint's state table (the value of EnvTableName).
+	TagStateTable = TagPrefix + "state-table"
+	// TagConfigA and TagConfigB name the two identical endpoint configs (EnvConfigA, EnvConfigB).
+	TagConfigA = TagPrefix + "config-a"
+	TagConfigB = TagPrefix + "config-b"
+)
+
 // DefaultMetricsNamespace is the CloudWatch namespace when EnvMetricsNamespace is unset.
 const DefaultMetricsNamespace = "SagemakerCD"
 
