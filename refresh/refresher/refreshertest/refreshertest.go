@@ -1,6 +1,7 @@
 // Package refreshertest builds, in an AWS emulator such as moto, everything an endpoint
 // refresher works with: a bucket with EventBridge notifications, a model, endpoint configs A and
-// B, an endpoint, the state table, an SQS queue and the EventBridge rules that feed it. Tests,
+// B, an endpoint, the state table, an SQS queue (and, with a quiet period, a delayed one) and the
+// EventBridge rules that feed them. Tests,
 // the refresh demo and the Lambda benchmark share it, so all three run the same real flow.
 package refreshertest
 
@@ -48,6 +49,14 @@ type Options struct {
 	KeyPrefix string
 	// Bucket is the watched bucket (default "<Name>-artifacts").
 	Bucket string
+	// Untagged leaves out the tags the endpoint construct puts on the endpoint
+	// (refresher.TagStateTable, TagConfigA, TagConfigB), as on an endpoint made by hand.
+	Untagged bool
+	// QuietPeriod, when positive (whole seconds), wires S3 changes as the endpoint construct
+	// does with a quiet period: the artifacts rule targets the undelayed queue (QueueURL, which
+	// also receives the endpoint's state changes) and a second queue (DelayedQueueURL) whose
+	// delivery delay is the quiet period; Config.QuietPeriod is set to it.
+	QuietPeriod time.Duration
 }
 
 // Stack is a refresher's world in the emulator, with clients to drive it.
@@ -55,6 +64,10 @@ type Stack struct {
 	Config   refresher.Config
 	QueueURL string
 	QueueARN string
+	// DelayedQueueURL and DelayedQueueARN are the delayed queue (Options.QuietPeriod; empty
+	// without one).
+	DelayedQueueURL string
+	DelayedQueueARN string
 	// ModelKey is the model artifact key under the watched prefix.
 	ModelKey string
 
@@ -69,6 +82,9 @@ type Stack struct {
 func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 	if opts.Name == "" {
 		return nil, errors.New("refreshertest: Options.Name is required")
+	}
+	if opts.QuietPeriod < 0 || opts.QuietPeriod%time.Second != 0 || opts.QuietPeriod > 15*time.Minute {
+		return nil, fmt.Errorf("refreshertest: Options.QuietPeriod %s: expected whole seconds from 0 to 15m (SQS's delivery delay)", opts.QuietPeriod)
 	}
 	n := opts.Name
 	prefix := opts.KeyPrefix
@@ -85,6 +101,7 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 			Watch:                      refresher.Watch{Bucket: bucket, Filters: []refresher.Filter{{Prefix: prefix}}},
 			RetainAllVariantProperties: true,
 			MetricsNamespace:           refresher.DefaultMetricsNamespace,
+			QuietPeriod:                opts.QuietPeriod,
 		},
 		ModelKey:    prefix + "model.tar.gz",
 		S3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
@@ -136,8 +153,13 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 		}},
 		{"create endpoint " + n, func() error {
 			in := &sagemaker.CreateEndpointInput{EndpointName: aws.String(n), EndpointConfigName: aws.String(s.Config.ConfigA)}
+			if !opts.Untagged {
+				for k, v := range map[string]string{refresher.TagStateTable: s.Config.Table, refresher.TagConfigA: s.Config.ConfigA, refresher.TagConfigB: s.Config.ConfigB} {
+					in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+				}
+			}
 			if opts.UpdateSeconds > 0 {
-				in.Tags = []smtypes.Tag{{Key: aws.String(TagUpdateSeconds), Value: aws.String(strconv.FormatFloat(opts.UpdateSeconds, 'f', -1, 64))}}
+				in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(TagUpdateSeconds), Value: aws.String(strconv.FormatFloat(opts.UpdateSeconds, 'f', -1, 64))})
 			}
 			_, err := s.SageMaker.CreateEndpoint(ctx, in)
 			return err
@@ -151,18 +173,15 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 			})
 			return err
 		}},
-		{"create queue " + n + "-refresh", func() error {
-			out, err := s.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(n + "-refresh")})
-			if err != nil {
-				return err
+		{"create queue " + n + "-refresh", func() (err error) {
+			s.QueueURL, s.QueueARN, err = s.createQueue(ctx, n+"-refresh", 0)
+			return err
+		}},
+		{"create the delayed queue", func() (err error) {
+			if opts.QuietPeriod > 0 {
+				s.DelayedQueueURL, s.DelayedQueueARN, err = s.createQueue(ctx, n+"-refresh-delayed", opts.QuietPeriod)
 			}
-			s.QueueURL = aws.ToString(out.QueueUrl)
-			attrs, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-			if err != nil {
-				return err
-			}
-			s.QueueARN = attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-			return nil
+			return err
 		}},
 		{"create EventBridge rules", func() error {
 			s3Pattern, _ := json.Marshal(map[string]any{
@@ -174,12 +193,19 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 				"source": []string{"aws.sagemaker"}, "detail-type": []string{"SageMaker Endpoint State Change"},
 				"detail": map[string]any{"EndpointName": []string{n}},
 			})
-			for _, r := range []struct{ name, pattern string }{{n + "-artifacts", string(s3Pattern)}, {n + "-endpoint-state", string(smPattern)}} {
+			queue := ebtypes.Target{Id: aws.String("refresh-queue"), Arn: aws.String(s.QueueARN)}
+			s3Targets := []ebtypes.Target{queue}
+			if s.DelayedQueueARN != "" {
+				s3Targets = append(s3Targets, ebtypes.Target{Id: aws.String("delayed-queue"), Arn: aws.String(s.DelayedQueueARN)})
+			}
+			for _, r := range []struct {
+				name, pattern string
+				targets       []ebtypes.Target
+			}{{n + "-artifacts", string(s3Pattern), s3Targets}, {n + "-endpoint-state", string(smPattern), []ebtypes.Target{queue}}} {
 				if _, err := s.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(r.name), EventPattern: aws.String(r.pattern)}); err != nil {
 					return err
 				}
-				if _, err := s.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(r.name),
-					Targets: []ebtypes.Target{{Id: aws.String("refresh-queue"), Arn: aws.String(s.QueueARN)}}}); err != nil {
+				if _, err := s.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(r.name), Targets: r.targets}); err != nil {
 					return err
 				}
 			}
@@ -193,10 +219,32 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 	}
 	// Creating the bucket notification and the first upload happened before the rules: drain
 	// anything that reached the queue anyway.
-	if _, err := s.Receive(ctx, 0, 0); err != nil {
-		return nil, err
+	for _, url := range []string{s.QueueURL, s.DelayedQueueURL} {
+		if url == "" {
+			continue
+		}
+		if _, err := s.receive(ctx, url, 0, 0); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// createQueue creates an SQS queue with a delivery delay and returns its URL and ARN.
+func (s *Stack) createQueue(ctx context.Context, name string, delay time.Duration) (url, arn string, err error) {
+	in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
+	if delay > 0 {
+		in.Attributes = map[string]string{string(sqstypes.QueueAttributeNameDelaySeconds): strconv.Itoa(int(delay.Seconds()))}
+	}
+	out, err := s.SQS.CreateQueue(ctx, in)
+	if err != nil {
+		return "", "", err
+	}
+	attrs, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", "", err
+	}
+	return aws.ToString(out.QueueUrl), attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }
 
 // Upload puts body at key in the watched bucket.
@@ -211,19 +259,31 @@ func (s *Stack) Upload(ctx context.Context, key, body string) error {
 // Receive reads messages from the queue until it has n of them or wait has passed (n == 0:
 // everything available now), deletes them, and returns them.
 func (s *Stack) Receive(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
+	return s.receive(ctx, s.QueueURL, n, wait)
+}
+
+// ReceiveDelayed is Receive from the delayed queue (Options.QuietPeriod).
+func (s *Stack) ReceiveDelayed(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
+	if s.DelayedQueueURL == "" {
+		return nil, errors.New("refreshertest: receive from the delayed queue: the stack has none (Options.QuietPeriod is 0)")
+	}
+	return s.receive(ctx, s.DelayedQueueURL, n, wait)
+}
+
+func (s *Stack) receive(ctx context.Context, queueURL string, n int, wait time.Duration) ([]sqstypes.Message, error) {
 	var msgs []sqstypes.Message
 	deadline := time.Now().Add(wait)
 	for {
 		out, err := s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(s.QueueURL), MaxNumberOfMessages: 10,
+			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("receive from queue %s: %w", s.QueueURL, err)
+			return nil, fmt.Errorf("receive from queue %s: %w", queueURL, err)
 		}
 		for _, m := range out.Messages {
-			if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				return nil, fmt.Errorf("delete message from queue %s: %w", s.QueueURL, err)
+			if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				return nil, fmt.Errorf("delete message from queue %s: %w", queueURL, err)
 			}
 		}
 		msgs = append(msgs, out.Messages...)
@@ -231,7 +291,7 @@ func (s *Stack) Receive(ctx context.Context, n int, wait time.Duration) ([]sqsty
 			return msgs, nil
 		}
 		if n > 0 && time.Now().After(deadline) {
-			return msgs, fmt.Errorf("receive from queue %s: %d of %d messages after %s", s.QueueURL, len(msgs), n, wait)
+			return msgs, fmt.Errorf("receive from queue %s: %d of %d messages after %s", queueURL, len(msgs), n, wait)
 		}
 		if len(out.Messages) == 0 {
 			select {
@@ -245,12 +305,21 @@ func (s *Stack) Receive(ctx context.Context, n int, wait time.Duration) ([]sqsty
 
 // SQSEvent wraps received messages in the event Lambda's SQS integration would deliver.
 func (s *Stack) SQSEvent(msgs []sqstypes.Message) lambdaevents.SQSEvent {
+	return sqsEvent(s.QueueARN, msgs)
+}
+
+// DelayedSQSEvent is SQSEvent for messages of the delayed queue.
+func (s *Stack) DelayedSQSEvent(msgs []sqstypes.Message) lambdaevents.SQSEvent {
+	return sqsEvent(s.DelayedQueueARN, msgs)
+}
+
+func sqsEvent(queueARN string, msgs []sqstypes.Message) lambdaevents.SQSEvent {
 	var e lambdaevents.SQSEvent
 	for _, m := range msgs {
 		e.Records = append(e.Records, lambdaevents.SQSMessage{
 			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
 			Body: aws.ToString(m.Body), Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes,
-			EventSource: "aws:sqs", EventSourceARN: s.QueueARN, AWSRegion: "us-east-1",
+			EventSource: "aws:sqs", EventSourceARN: queueARN, AWSRegion: "us-east-1",
 		})
 	}
 	return e
