@@ -160,6 +160,9 @@ func (h *Handler) HandleSQS(ctx context.Context, batch lambdaevents.SQSEvent) la
 			changeIDs = nil
 		}
 	}
+	// A batch of duplicates only still runs the pass: with a quiet period the construct sends
+	// each change twice, and the delayed copy (already recorded from the undelayed one) is what
+	// starts the update once the quiet period has passed.
 	if len(changeIDs)+len(wakeIDs) > 0 {
 		if _, err := h.Reconciler.Reconcile(ctx); err != nil {
 			// The changes are stored; redelivery (deduplicated by sequencer) retries the pass.
