@@ -28,9 +28,9 @@ var (
 	_ DynamoDBAPI  = (*dynamodb.Client)(nil)
 )
 
-// isEndpointNotFound reports SageMaker's answer for a missing endpoint: a ValidationException
-// "Could not find endpoint ...".
-func isEndpointNotFound(err error) bool {
+// IsEndpointNotFound reports SageMaker's answer for a missing endpoint (DescribeEndpoint,
+// UpdateEndpoint): a ValidationException "Could not find endpoint ...".
+func IsEndpointNotFound(err error) bool {
 	var api smithy.APIError
 	return errors.As(err, &api) && api.ErrorCode() == "ValidationException" &&
 		strings.Contains(api.ErrorMessage(), "Could not find endpoint")

@@ -134,7 +134,7 @@ func (r *Reconciler) Record(ctx context.Context, changes []refresh.Change) (Reco
 // Observe describes the endpoint. A missing endpoint is Observation{Found: false}, not an error.
 func (r *Reconciler) Observe(ctx context.Context) (refresh.Observation, error) {
 	out, err := r.SageMaker.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(r.Config.Endpoint)})
-	if isEndpointNotFound(err) {
+	if IsEndpointNotFound(err) {
 		return refresh.Observation{Found: false}, nil
 	}
 	if err != nil {
@@ -218,7 +218,7 @@ func (r *Reconciler) update(ctx context.Context, pass Pass) (Pass, error) {
 		pass.Decision = refresh.Decision{Kind: refresh.Wait, Events: dec.Events,
 			Reason: fmt.Sprintf("update to %s refused, will retry on the next event: %s", dec.Config, api.ErrorMessage())}
 		return pass, nil
-	case isEndpointNotFound(callErr):
+	case IsEndpointNotFound(callErr):
 		pass.Decision = refresh.Decision{Kind: refresh.Report, Events: append(dec.Events, refresh.EventNotFound),
 			Reason: fmt.Sprintf("endpoint %s not found", r.Config.Endpoint)}
 		return pass, nil

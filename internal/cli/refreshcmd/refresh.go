@@ -40,23 +40,26 @@ config that is neither A nor B, it reports and changes nothing.
 --force records a manual change first, so the endpoint is refreshed onto a fresh fleet even
 when no artifact changed (for example after replacing bytes outside the watched prefix).
 
-The endpoint, configs and table also come from SMCD_ENDPOINT_NAME, SMCD_CONFIG_A, SMCD_CONFIG_B
-and SMCD_TABLE_NAME. Without --config-a/--config-b the pair the refresher recorded in the state
-table is used.
+An endpoint made by the SagemakerEndpoint construct names its state table and A/B configs in
+its tags (smcd:state-table, smcd:config-a, smcd:config-b), so --endpoint is enough (reading them
+needs sagemaker:DescribeEndpoint and sagemaker:ListTags). Flags come first, then the environment
+(SMCD_ENDPOINT_NAME, SMCD_CONFIG_A, SMCD_CONFIG_B, SMCD_TABLE_NAME), then the endpoint's tags;
+A/B configs found nowhere else are the pair the refresher recorded in the state table.
 
-Exit codes: 0 updated, waiting or up to date; 2 bad flags or unknown A/B configs; 4 endpoint or
-table not found; 6 endpoint Failed or on a foreign config.`,
-		Example: `  # Deploy whatever changed since the last deployment
-  smcd refresh --endpoint churn --table churn-refresh-state
+Exit codes: 0 updated, waiting or up to date; 2 bad flags, no state table (none given and no
+smcd:state-table tag) or unknown A/B configs; 4 endpoint or table not found; 6 endpoint Failed
+or on a foreign config.`,
+		Example: `  # Deploy whatever changed since the last deployment (table and A/B configs from the endpoint's tags)
+  smcd refresh --endpoint churn
 
   # Force a refresh onto a fresh fleet although nothing changed
-  smcd refresh --endpoint churn --table churn-refresh-state --force
+  smcd refresh --endpoint churn --force
 
-  # Name the A/B configs explicitly and print the outcome as JSON
+  # An endpoint without smcd: tags: name the table and the A/B configs, print the outcome as JSON
   smcd refresh --endpoint churn --table churn-refresh-state --config-a churn-a --config-b churn-b --output json
 
   # Against the local emulator
-  smcd --endpoint-url http://127.0.0.1:5000 refresh --endpoint churn --table churn-refresh-state`,
+  smcd --endpoint-url http://127.0.0.1:5000 refresh --endpoint churn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(cmd, o.Output); err != nil {
@@ -104,7 +107,11 @@ func runRefresh(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *
 		fmt.Fprintf(f.Stdout, "endpoint %s (%s on %s): %s: %s\n", t.cfg.Endpoint, orDash(string(pass.Observation.Status)),
 			orDash(pass.Observation.Config), pass.Decision.Kind, pass.Decision.Reason)
 		if pass.Started {
-			fmt.Fprintf(f.Stdout, "update to %s started; `smcd status --endpoint %s --table %s` follows it\n", pass.Decision.Config, t.cfg.Endpoint, t.cfg.Table)
+			follow := "smcd status --endpoint " + t.cfg.Endpoint
+			if !t.tableTag {
+				follow += " --table " + t.cfg.Table
+			}
+			fmt.Fprintf(f.Stdout, "update to %s started; `%s` follows it\n", pass.Decision.Config, follow)
 		}
 	}
 	return decisionError(t.cfg.Endpoint, pass.Decision)

@@ -26,7 +26,9 @@ func Commands(f *cmdutil.Factory) []*cobra.Command {
 }
 
 // TargetOptions name the endpoint, its A/B configs and the state table. Empty fields fall back
-// to the refresher's environment variables, then to what the state table recorded.
+// to the refresher's environment variables, then to the endpoint's tags (refresher.TagStateTable,
+// TagConfigA, TagConfigB, set by the endpoint construct), then, for A/B, to what the state table
+// recorded.
 type TargetOptions struct {
 	Endpoint, ConfigA, ConfigB, Table string
 	// Getenv reads environment variables (os.Getenv when nil).
@@ -35,9 +37,9 @@ type TargetOptions struct {
 
 func (o *TargetOptions) addFlags(cmd *cobra.Command, tableHelp string) {
 	cmd.Flags().StringVar(&o.Endpoint, "endpoint", "", "endpoint name (env "+refresher.EnvEndpointName+")")
-	cmd.Flags().StringVar(&o.ConfigA, "config-a", "", "endpoint config A (env "+refresher.EnvConfigA+"; default: as recorded in the state table)")
-	cmd.Flags().StringVar(&o.ConfigB, "config-b", "", "endpoint config B (env "+refresher.EnvConfigB+"; default: as recorded in the state table)")
-	cmd.Flags().StringVar(&o.Table, "table", "", tableHelp+" (env "+refresher.EnvTableName+")")
+	cmd.Flags().StringVar(&o.ConfigA, "config-a", "", "endpoint config A (env "+refresher.EnvConfigA+"; default: the endpoint's "+refresher.TagConfigA+" tag, else as recorded in the state table)")
+	cmd.Flags().StringVar(&o.ConfigB, "config-b", "", "endpoint config B (env "+refresher.EnvConfigB+"; default: the endpoint's "+refresher.TagConfigB+" tag, else as recorded in the state table)")
+	cmd.Flags().StringVar(&o.Table, "table", "", tableHelp+" (env "+refresher.EnvTableName+"; default: the endpoint's "+refresher.TagStateTable+" tag)")
 }
 
 // fillFromEnv applies the environment to empty fields.
@@ -63,17 +65,17 @@ type target struct {
 	db       *dynamodb.Client
 	item     refresher.Item
 	hasTable bool
+	// tableTag is true when the table name came from the endpoint's tag.
+	tableTag bool
 }
 
-// resolve loads AWS, reads the state item (when a table is known) and settles the A/B names.
+// resolve loads AWS, settles the table and the A/B names (flags, environment, endpoint tags),
+// reads the state item (when a table is known) and takes A/B from it when still unknown.
 // requireConfigs makes unknown A/B names an error; requireTable a missing table.
 func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *TargetOptions, requireTable, requireConfigs bool) (*target, error) {
 	o.fillFromEnv()
 	if o.Endpoint == "" {
 		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no endpoint: pass --endpoint NAME or set %s", refresher.EnvEndpointName)}
-	}
-	if requireTable && o.Table == "" {
-		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no state table: pass --table NAME or set %s", refresher.EnvTableName)}
 	}
 	if (o.ConfigA == "") != (o.ConfigB == "") {
 		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: errors.New("pass both --config-a and --config-b, or neither")}
@@ -82,13 +84,36 @@ func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *Tar
 	if err != nil {
 		return nil, err
 	}
-	t := &target{sm: sagemaker.NewFromConfig(awsCfg), db: dynamodb.NewFromConfig(awsCfg), hasTable: o.Table != ""}
+	t := &target{sm: sagemaker.NewFromConfig(awsCfg), db: dynamodb.NewFromConfig(awsCfg)}
+	if o.Table == "" || o.ConfigA == "" {
+		tags, found, err := endpointTags(ctx, t.sm, o.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		if !found && requireTable && o.Table == "" {
+			return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("endpoint %s not found", o.Endpoint))
+		}
+		if o.Table == "" && tags[refresher.TagStateTable] != "" {
+			o.Table, t.tableTag = tags[refresher.TagStateTable], true
+		}
+		if o.ConfigA == "" && tags[refresher.TagConfigA] != "" && tags[refresher.TagConfigB] != "" {
+			o.ConfigA, o.ConfigB = tags[refresher.TagConfigA], tags[refresher.TagConfigB]
+		}
+	}
+	if requireTable && o.Table == "" {
+		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no state table: pass --table NAME or set %s (endpoint %s has no %s tag)",
+			refresher.EnvTableName, o.Endpoint, refresher.TagStateTable)}
+	}
+	t.hasTable = o.Table != ""
 	t.cfg = refresher.Config{Endpoint: o.Endpoint, ConfigA: o.ConfigA, ConfigB: o.ConfigB, Table: o.Table,
 		RetainAllVariantProperties: true, MetricsNamespace: refresher.DefaultMetricsNamespace}
 	t.item = refresher.Item{State: refresh.State{Endpoint: o.Endpoint}}
 	if t.hasTable {
 		t.item, err = t.store().Load(ctx, o.Endpoint)
 		if errors.Is(err, refresher.ErrTableNotFound) {
+			if t.tableTag {
+				return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("state table %s (tag %s of endpoint %s) not found", o.Table, refresher.TagStateTable, o.Endpoint))
+			}
 			return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("state table %s not found", o.Table))
 		}
 		if err != nil {
@@ -106,8 +131,8 @@ func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *Tar
 		if !obs.Found {
 			return nil, cmdutil.WithCode(cmdutil.ExitNotFound, fmt.Errorf("endpoint %s not found", o.Endpoint))
 		}
-		return nil, cmdutil.BadInput(fmt.Errorf("endpoint configs A and B of endpoint %s are unknown (it is on %s, and table %s has no record of its pair): pass --config-a and --config-b, or set %s and %s",
-			o.Endpoint, obs.Config, o.Table, refresher.EnvConfigA, refresher.EnvConfigB))
+		return nil, cmdutil.BadInput(fmt.Errorf("endpoint configs A and B of endpoint %s are unknown (it is on %s, has no %s/%s tags, and table %s has no record of its pair): pass --config-a and --config-b, or set %s and %s",
+			o.Endpoint, obs.Config, refresher.TagConfigA, refresher.TagConfigB, o.Table, refresher.EnvConfigA, refresher.EnvConfigB))
 	}
 	return t, nil
 }

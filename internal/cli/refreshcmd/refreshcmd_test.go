@@ -20,6 +20,8 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/refreshcmd"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher/refreshertest"
 )
 
@@ -29,13 +31,21 @@ func TestMain(m *testing.M) { testkit.RunWithMoto(m, &moto, testkit.Options{}) }
 
 var stacks atomic.Int64
 
+// newStack creates an endpoint tagged as the construct tags it (state table, A/B configs).
 func newStack(t *testing.T, name string, seconds float64) *refreshertest.Stack {
+	t.Helper()
+	return newStackWith(t, refreshertest.Options{Name: name, UpdateSeconds: seconds})
+}
+
+// newStackWith creates a stack; a sequence number is appended to opts.Name.
+func newStackWith(t *testing.T, opts refreshertest.Options) *refreshertest.Stack {
 	t.Helper()
 	cfg, err := moto.Config(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := refreshertest.Create(context.Background(), cfg, refreshertest.Options{Name: fmt.Sprintf("%s-%d", name, stacks.Add(1)), UpdateSeconds: seconds})
+	opts.Name = fmt.Sprintf("%s-%d", opts.Name, stacks.Add(1))
+	s, err := refreshertest.Create(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +56,14 @@ func newStack(t *testing.T, name string, seconds float64) *refreshertest.Stack {
 // returns the exit code and outputs. The refresher's env vars are cleared first.
 func smcd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	for _, k := range []string{"SMCD_ENDPOINT_NAME", "SMCD_CONFIG_A", "SMCD_CONFIG_B", "SMCD_TABLE_NAME"} {
-		t.Setenv(k, "")
+	return smcdEnv(t, nil, args...)
+}
+
+// smcdEnv is smcd with the refresher's env vars set to env (the others empty).
+func smcdEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for _, k := range []string{refresher.EnvEndpointName, refresher.EnvConfigA, refresher.EnvConfigB, refresher.EnvTableName} {
+		t.Setenv(k, env[k])
 	}
 	var stdout, stderr bytes.Buffer
 	f := &cmdutil.Factory{Stdout: &stdout, Stderr: &stderr, LoadAWS: moto.Config}
@@ -93,8 +109,10 @@ func want(t *testing.T, code int, stdout, stderr string, wantCode int, wantOut .
 	}
 }
 
+// An endpoint without smcd: tags: the table comes from --table, A/B from the flags, then from
+// the state table's record.
 func TestReplayRefreshStatus(t *testing.T) {
-	s := newStack(t, "cli", 1)
+	s := newStackWith(t, refreshertest.Options{Name: "cli", UpdateSeconds: 1, Untagged: true})
 	ep, table, a, b := s.Config.Endpoint, s.Config.Table, s.Config.ConfigA, s.Config.ConfigB
 	file := captureUpload(t, s)
 
@@ -135,12 +153,82 @@ func TestReplayRefreshStatus(t *testing.T) {
 	want(t, code, out, errOut, 0, `"decision": "update"`, `"started": true`, `"config": "`+a+`"`)
 
 	code, out, errOut = smcd(t, "status", "--endpoint", ep)
-	want(t, code, out, errOut, 0, "not read (pass --table")
+	want(t, code, out, errOut, 0, "not read (pass --table, or tag the endpoint with smcd:state-table")
+}
+
+// An endpoint tagged as the construct tags it needs only its name; flags and the environment
+// still win over the tags, and the tags over the state table's record.
+func TestEndpointTagsSuffice(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, "tags", 0.5)
+	ep, table, a, b := s.Config.Endpoint, s.Config.Table, s.Config.ConfigA, s.Config.ConfigB
+	// A stale pair in the record: the tags come first.
+	if _, err := (&refresher.Store{DB: s.DynamoDB, Table: table}).Save(ctx, refresh.State{Endpoint: ep},
+		refresh.Policy{ConfigA: "stale-a", ConfigB: "stale-b"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := smcd(t, "status", "--endpoint", ep)
+	want(t, code, out, errOut, 0, "State table", table, a+" (A)", a+" / "+b, "desired 0, deployed 0")
+
+	code, out, errOut = smcd(t, "refresh", "--endpoint", ep, "--force")
+	want(t, code, out, errOut, 0, "update to "+b+" started; `smcd status --endpoint "+ep+"` follows it")
+	if status, config, err := s.Describe(ctx); err != nil || status != "Updating" {
+		t.Fatalf("after refresh: %s on %s (%v), want Updating", status, config, err)
+	}
+	code, out, errOut = smcd(t, "status", "--endpoint", ep, "--output", "json")
+	want(t, code, out, errOut, 0)
+	var st refreshcmd.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status json: %v\n%s", err, out)
+	}
+	if st.Table != table || st.ConfigA != a || st.ConfigB != b || st.InFlight == nil || st.InFlight.Config != b || st.Desired != 1 {
+		t.Errorf("status: %+v, want table %s, A/B %s/%s and the update to %s in flight", st, table, a, b, b)
+	}
+	if _, err := s.WaitInService(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"--table beats the tag", nil, []string{"status", "--endpoint", ep, "--table", "flag-table"}, 4, []string{"state table flag-table not found"}},
+		{"env table beats the tag", map[string]string{refresher.EnvTableName: "env-table"}, []string{"status", "--endpoint", ep}, 4,
+			[]string{"state table env-table not found"}},
+		{"--config-a/--config-b beat the tags", nil, []string{"status", "--endpoint", ep, "--config-a", "flag-a", "--config-b", "flag-b"}, 6,
+			[]string{"flag-a / flag-b", b + " (neither A nor B)"}},
+		{"env configs beat the tags", map[string]string{refresher.EnvConfigA: "env-a", refresher.EnvConfigB: "env-b"}, []string{"refresh", "--endpoint", ep}, 6,
+			[]string{"neither A (env-a) nor B (env-b)"}},
+		{"env endpoint", map[string]string{refresher.EnvEndpointName: ep}, []string{"status"}, 0, []string{table, b + " (B)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := smcdEnv(t, c.env, c.args...)
+			want(t, code, out, errOut, c.code, c.contains...)
+		})
+	}
+	if calls, err := s.UpdateCalls(ctx); err != nil || calls != 1 {
+		t.Errorf("UpdateEndpoint calls = %d (%v), want 1 (the forced refresh)", calls, err)
+	}
 }
 
 func TestExitCodes(t *testing.T) {
-	s := newStack(t, "exits", 0.2)
+	ctx := context.Background()
+	s := newStackWith(t, refreshertest.Options{Name: "exits", UpdateSeconds: 0.2, Untagged: true})
 	ep, table := s.Config.Endpoint, s.Config.Table
+	// Tagged with a state table that does not exist.
+	ghost := newStack(t, "ghost", 0.2)
+	arn, err := ghost.SageMaker.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(ghost.Config.Endpoint)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ghost.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: arn.EndpointArn,
+		Tags: []smtypes.Tag{{Key: aws.String(refresher.TagStateTable), Value: aws.String("gone-table")}}}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	malformed := filepath.Join(dir, "malformed.json")
 	os.WriteFile(malformed, []byte("{\n  \"Records\": [\n    {,}\n  ]\n}\n"), 0o600)
@@ -155,10 +243,16 @@ func TestExitCodes(t *testing.T) {
 		contains []string
 	}{
 		{"refresh without endpoint", []string{"refresh", "--table", table}, 2, []string{"no endpoint: pass --endpoint"}},
-		{"refresh without table", []string{"refresh", "--endpoint", ep}, 2, []string{"no state table"}},
+		{"refresh of an untagged endpoint without table", []string{"refresh", "--endpoint", ep}, 2,
+			[]string{"no state table: pass --table NAME or set SMCD_TABLE_NAME (endpoint " + ep + " has no smcd:state-table tag)"}},
+		{"status of an untagged endpoint without table", []string{"status", "--endpoint", ep}, 0, []string{"not read (pass --table"}},
+		{"refresh with a tag naming a missing table", []string{"refresh", "--endpoint", ghost.Config.Endpoint}, 4,
+			[]string{"state table gone-table (tag smcd:state-table of endpoint " + ghost.Config.Endpoint + ") not found"}},
+		{"status with a tag naming a missing table", []string{"status", "--endpoint", ghost.Config.Endpoint}, 4, []string{"state table gone-table (tag smcd:state-table"}},
+		{"refresh of a missing endpoint without table", []string{"refresh", "--endpoint", "no-such-endpoint"}, 4, []string{"endpoint no-such-endpoint not found"}},
 		{"refresh with only config A", []string{"refresh", "--endpoint", ep, "--table", table, "--config-a", "x"}, 2, []string{"both --config-a and --config-b"}},
 		{"refresh with unknown A/B", []string{"refresh", "--endpoint", ep, "--table", table}, 2,
-			[]string{"endpoint configs A and B of endpoint " + ep + " are unknown", "it is on " + s.Config.ConfigA}},
+			[]string{"endpoint configs A and B of endpoint " + ep + " are unknown", "it is on " + s.Config.ConfigA, "has no smcd:config-a/smcd:config-b tags"}},
 		{"refresh with a missing table", []string{"refresh", "--endpoint", ep, "--table", "no-such-table"}, 4, []string{"state table no-such-table not found"}},
 		{"refresh of a missing endpoint", []string{"refresh", "--endpoint", "no-such-endpoint", "--table", table, "--config-a", "a", "--config-b", "b"}, 4,
 			[]string{"endpoint no-such-endpoint not found"}},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // StatusOptions are the flags of `smcd status`.
@@ -62,16 +63,23 @@ table, reads the refresher's record: endpoint configs A and B, the number of cha
 last change seen. The "next" line is the refresher's decision for this moment; status only
 reads, it never starts an update.
 
+An endpoint made by the SagemakerEndpoint construct names its state table and A/B configs in
+its tags (smcd:state-table, smcd:config-a, smcd:config-b), so --endpoint is enough (reading them
+needs sagemaker:DescribeEndpoint and sagemaker:ListTags). Flags come first, then the environment
+(SMCD_ENDPOINT_NAME, SMCD_CONFIG_A, SMCD_CONFIG_B, SMCD_TABLE_NAME), then the endpoint's tags;
+A/B configs found nowhere else are the pair recorded in the state table. Without any table,
+only the endpoint is shown.
+
 Exit codes: 0 fine (updating, waiting or up to date); 2 bad flags; 4 endpoint or table not
 found; 6 endpoint Failed or on a config that is neither A nor B.`,
-		Example: `  # Everything the refresher knows about an endpoint
-  smcd status --endpoint churn --table churn-refresh-state
-
-  # Only the endpoint itself (no state table)
+		Example: `  # Everything the refresher knows about an endpoint (table and A/B configs from its tags)
   smcd status --endpoint churn
 
+  # An endpoint without smcd: tags: name the state table
+  smcd status --endpoint churn --table churn-refresh-state
+
   # Machine-readable output for scripts and alarms
-  smcd status --endpoint churn --table churn-refresh-state --output json`,
+  smcd status --endpoint churn --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(cmd, o.Output); err != nil {
@@ -80,7 +88,7 @@ found; 6 endpoint Failed or on a config that is neither A nor B.`,
 			return runStatus(cmd.Context(), f, cmd, o)
 		},
 	}
-	o.addFlags(cmd, "DynamoDB state table of the refresher; without it only the endpoint is shown")
+	o.addFlags(cmd, "DynamoDB state table of the refresher; without one only the endpoint is shown")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -148,7 +156,7 @@ func printStatus(w io.Writer, s Status) {
 	}
 	row("Config A / B", orDash(s.ConfigA)+" / "+orDash(s.ConfigB))
 	if s.Table == "" {
-		row("State", "not read (pass --table to see pending changes)")
+		row("State", "not read (pass --table, or tag the endpoint with "+refresher.TagStateTable+", to see pending changes)")
 	} else {
 		row("State table", s.Table)
 		row("Changes", fmt.Sprintf("desired %d, deployed %d, failed %d (pending: %s)", s.Desired, s.Deployed, s.Failed, yesNo(s.Pending)))

@@ -38,7 +38,7 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 		return err
 	}
 
-	d.step("Build the world: a bucket with EventBridge notifications, a model, endpoint configs A and B, an endpoint on A, the refresher's state table, an SQS queue and the EventBridge rules that feed it.")
+	d.step("Build the world: a bucket with EventBridge notifications, a model, endpoint configs A and B, an endpoint on A (tagged with its state table and A/B configs, as the construct tags it), the refresher's state table, an SQS queue and the EventBridge rules that feed it.")
 	s, err := refreshertest.Create(ctx, cfg, refreshertest.Options{Name: fmt.Sprintf("demo-%d", time.Now().UnixNano()%100000), UpdateSeconds: UpdateSeconds})
 	if err != nil {
 		return err
@@ -99,13 +99,13 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 	d.step("What `smcd status` says now.")
 	var out, errOut bytes.Buffer
 	root := cli.NewRoot(&cmdutil.Factory{Stdout: &out, Stderr: &errOut, LoadAWS: moto.Config})
-	root.SetArgs([]string{"status", "--endpoint", c.Endpoint, "--table", c.Table})
+	root.SetArgs([]string{"status", "--endpoint", c.Endpoint})
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	if err := root.ExecuteContext(ctx); err != nil {
 		return fmt.Errorf("smcd status: %w: %s", err, errOut.String())
 	}
-	d.say("$ smcd status --endpoint %s --table %s", c.Endpoint, c.Table)
+	d.say("$ smcd status --endpoint %s", c.Endpoint)
 	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
 		fmt.Fprintf(w, "      %s\n", line)
 	}

@@ -32,6 +32,7 @@ func TestRun(t *testing.T) {
 		"refresher: update - 3 change(s) since the last deployment",
 		"4 uploads, 2 UpdateEndpoint calls",
 		"refresher: noop - up to date",
+		"$ smcd status --endpoint demo-", // the state table and A/B configs come from the endpoint's tags
 		"desired 4, deployed 4, failed 0 (pending: no)",
 		"UpdateStarted    2",
 		"Coalesced        3",
@@ -39,6 +40,9 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if strings.Contains(text, "--table") {
+		t.Errorf("demo output names --table; the endpoint's tags should suffice")
 	}
 	if strings.Count(text, "refresher: update -") != 2 {
 		t.Errorf("want exactly 2 updates narrated")
