@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // Limits of S3 server-side copies.
@@ -58,7 +59,51 @@ type CopierOptions struct {
 	ObjectConcurrency int
 	// KMSKeyARN, when set, encrypts every copy with SSE-KMS under this key.
 	KMSKeyARN string
+	// Verify is how strictly copies are verified (default VerifyChecksum).
+	Verify VerifyMode
 }
+
+// VerifyMode is how strictly the Copier verifies copies.
+type VerifyMode string
+
+// Verify modes.
+const (
+	// VerifyChecksum (the default) verifies each copy by size and the source's full-object
+	// checksum, or by size and MD5 ETag where the ETag is comparable. An object that neither can
+	// verify is refused before anything is copied.
+	VerifyChecksum VerifyMode = "checksum"
+	// VerifySize verifies like VerifyChecksum where it can. An object VerifyChecksum would refuse
+	// (no full-object checksum and an ETag that is not comparable: SSE-KMS target or source,
+	// multipart source, multipart copy) is copied pinned to the source ETag observed at planning
+	// (and to its version when known), then verified by size and, with KMSKeyARN, by key. The
+	// copy asks S3 for a TargetChecksumAlgorithm checksum, so the target can be verified strictly
+	// when it is promoted further.
+	VerifySize VerifyMode = "size"
+)
+
+// VerifyModes lists the accepted verify modes, the default first.
+var VerifyModes = []VerifyMode{VerifyChecksum, VerifySize}
+
+// ParseVerifyMode checks a verify mode given as text; "" is the default, VerifyChecksum.
+func ParseVerifyMode(s string) (VerifyMode, error) {
+	switch m := VerifyMode(s); m {
+	case "":
+		return VerifyChecksum, nil
+	case VerifyChecksum, VerifySize:
+		return m, nil
+	}
+	return "", fmt.Errorf("verify mode %q: want %s or %s", s, VerifyChecksum, VerifySize)
+}
+
+// TargetChecksumAlgorithm is the checksum a VerifySize copy asks S3 to compute for the target.
+// CRC64NVME would be S3's own default, but the emulator the tests run against (moto without
+// awscrt) stores a CRC32 labelled CRC64NVME; CRC32 is computed correctly by both and is a
+// full-object checksum that a later strict promotion of the copy can compare.
+const TargetChecksumAlgorithm = types.ChecksumAlgorithmCrc32
+
+// VerifiedSizePinned is Copied.Verified (and PlannedObject.Verification) for a VerifySize copy
+// of an object that has no checksum to compare.
+const VerifiedSizePinned = "size + source ETag pinned (no checksum to compare)"
 
 func (o CopierOptions) withDefaults() (CopierOptions, error) {
 	if o.MultipartThreshold == 0 {
@@ -81,6 +126,11 @@ func (o CopierOptions) withDefaults() (CopierOptions, error) {
 	case o.PartConcurrency < 0 || o.ObjectConcurrency < 0:
 		return o, errors.New("copier: concurrency must not be negative")
 	}
+	mode, err := ParseVerifyMode(string(o.Verify))
+	if err != nil {
+		return o, fmt.Errorf("copier: %w", err)
+	}
+	o.Verify = mode
 	return o, nil
 }
 
@@ -122,11 +172,25 @@ type Copied struct {
 type IntegrityError struct {
 	Source, Target S3Location
 	Reason         string
+	// Err is ErrUnverifiable, ErrSourceChanged (joined with S3's answer) or nil (a mismatch).
+	Err error
 }
 
 func (e *IntegrityError) Error() string {
 	return fmt.Sprintf("integrity check %s -> %s: %s", e.Source.URI(), e.Target.URI(), e.Reason)
 }
+
+// Unwrap returns Err.
+func (e *IntegrityError) Unwrap() error { return e.Err }
+
+// Causes of an IntegrityError, for errors.Is.
+var (
+	// ErrUnverifiable: VerifyChecksum cannot verify the object (refused before copying).
+	ErrUnverifiable = errors.New("copy cannot be verified")
+	// ErrSourceChanged: the source's ETag is no longer the one observed at planning, so S3
+	// refused the pinned copy (x-amz-copy-source-if-match) and nothing was copied.
+	ErrSourceChanged = errors.New("source object changed after planning")
+)
 
 // EventKind is the kind of a progress event.
 type EventKind string
@@ -174,29 +238,52 @@ func (c *Copier) emit(e Event) {
 	c.Progress(e)
 }
 
+// verifyKind is how verify checks a copy.
+type verifyKind int
+
+const (
+	byChecksum   verifyKind = iota + 1 // size + the source's full-object checksum
+	byETag                             // size + MD5 ETag
+	bySizePinned                       // size (+ KMS key), source pinned by ETag (VerifySize)
+)
+
 // Verification says how an object will be verified after the copy, or returns an
-// *IntegrityError when it cannot be verified at all (checked before anything is copied).
+// *IntegrityError (ErrUnverifiable) when it cannot be verified in opts.Verify mode (checked
+// before anything is copied).
 func Verification(o Object, opts CopierOptions) (string, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return "", err
 	}
+	_, method, err := verification(o, opts)
+	return method, err
+}
+
+// verification expects opts with defaults applied.
+func verification(o Object, opts CopierOptions) (verifyKind, string, error) {
 	multipart := o.Size > opts.MultipartThreshold
 	if o.Checksum.FullObject() {
 		switch o.Checksum.Algorithm {
 		case types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmCrc64nvme:
-			return "size + " + string(o.Checksum.Algorithm), nil
+			return byChecksum, "size + " + string(o.Checksum.Algorithm), nil
 		default:
 			if !multipart {
-				return "size + " + string(o.Checksum.Algorithm), nil
+				return byChecksum, "size + " + string(o.Checksum.Algorithm), nil
 			}
 		}
 	}
 	if !multipart && opts.KMSKeyARN == "" && o.SSE != types.ServerSideEncryptionAwsKms && o.SSE != types.ServerSideEncryptionAwsKmsDsse &&
 		o.ETag != "" && !strings.Contains(o.ETag, "-") {
-		return "size + ETag (MD5)", nil
+		return byETag, "size + ETag (MD5)", nil
 	}
-	return "", &IntegrityError{Source: o.Source, Target: o.Target,
+	if opts.Verify == VerifySize {
+		if o.ETag == "" {
+			return 0, "", &IntegrityError{Source: o.Source, Target: o.Target, Err: ErrUnverifiable,
+				Reason: "cannot be verified: the source has no full-object CRC checksum and no ETag to pin the copy to"}
+		}
+		return bySizePinned, VerifiedSizePinned, nil
+	}
+	return 0, "", &IntegrityError{Source: o.Source, Target: o.Target, Err: ErrUnverifiable,
 		Reason: "cannot be verified: the source has no full-object CRC checksum and its ETag is not comparable (multipart copy, SSE-KMS or multipart source); re-upload it with a checksum (aws s3 cp --checksum-algorithm CRC32)"}
 }
 
@@ -210,7 +297,7 @@ func (c *Copier) CopyAll(ctx context.Context, objs []Object) ([]Copied, error) {
 	var total int64
 	for _, o := range objs {
 		total += o.Size
-		if _, err := Verification(o, opts); err != nil {
+		if _, _, err := verification(o, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -268,21 +355,56 @@ func (c *Copier) Copy(ctx context.Context, o Object) (Copied, error) {
 }
 
 func (c *Copier) copy(ctx context.Context, o Object, opts CopierOptions) (Copied, error) {
-	method, err := Verification(o, opts)
+	kind, method, err := verification(o, opts)
 	if err != nil {
 		return Copied{}, err
 	}
 	cp := Copied{Object: o, Verified: method}
 	if o.Size > opts.MultipartThreshold {
-		cp.Parts, err = c.multipart(ctx, o, opts)
+		cp.Parts, err = c.multipart(ctx, o, opts, kind)
 	} else {
-		err = c.single(ctx, o, opts)
+		err = c.single(ctx, o, opts, kind)
 	}
 	if err != nil {
 		return Copied{}, err
 	}
-	cp.TargetETag, err = c.verify(ctx, o, opts)
+	cp.TargetETag, err = c.verify(ctx, o, opts, kind)
 	return cp, err
+}
+
+// pin is the copy's x-amz-copy-source-if-match: the source ETag observed at planning. Every
+// copy is pinned, so a source overwritten since planning is refused by S3 (412) rather than
+// copied; a versioned source is pinned by version ID as well.
+func pin(o Object) *string {
+	if o.ETag == "" {
+		return nil
+	}
+	return aws.String(o.ETag)
+}
+
+// targetChecksum is the checksum algorithm the copy asks S3 for ("" for none): the source's
+// full-object CRC (so verify can compare it), the source's SHA on a single copy, or
+// TargetChecksumAlgorithm for a VerifySize copy that has nothing to compare.
+func targetChecksum(o Object, kind verifyKind, multipart bool) types.ChecksumAlgorithm {
+	switch {
+	case kind == bySizePinned:
+		return TargetChecksumAlgorithm
+	case !o.Checksum.FullObject():
+		return ""
+	case multipart && (o.Checksum.Algorithm == types.ChecksumAlgorithmSha1 || o.Checksum.Algorithm == types.ChecksumAlgorithmSha256):
+		return ""
+	}
+	return o.Checksum.Algorithm
+}
+
+// copyFailed wraps a failed copy call; a failed pin is an integrity error.
+func copyFailed(o Object, op string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" && o.ETag != "" {
+		return &IntegrityError{Source: o.Source, Target: o.Target, Err: errors.Join(ErrSourceChanged, err),
+			Reason: fmt.Sprintf("the source changed after planning: its ETag is no longer %s, so S3 refused the pinned copy (%s); re-run to promote the current object", o.ETag, op)}
+	}
+	return fmt.Errorf("%s %s to %s: %w", op, o.Source.URI(), o.Target.URI(), err)
 }
 
 func copySource(o Object) string {
@@ -297,22 +419,21 @@ func copySource(o Object) string {
 	return src
 }
 
-func (c *Copier) single(ctx context.Context, o Object, opts CopierOptions) error {
+func (c *Copier) single(ctx context.Context, o Object, opts CopierOptions, kind verifyKind) error {
 	in := &s3.CopyObjectInput{
 		Bucket:            aws.String(o.Target.Bucket),
 		Key:               aws.String(o.Target.Key),
 		CopySource:        aws.String(copySource(o)),
+		CopySourceIfMatch: pin(o),
 		MetadataDirective: types.MetadataDirectiveCopy,
-	}
-	if o.Checksum.FullObject() {
-		in.ChecksumAlgorithm = o.Checksum.Algorithm
+		ChecksumAlgorithm: targetChecksum(o, kind, false),
 	}
 	if opts.KMSKeyARN != "" {
 		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 		in.SSEKMSKeyId = aws.String(opts.KMSKeyARN)
 	}
 	if _, err := c.S3.CopyObject(ctx, in); err != nil {
-		return fmt.Errorf("copy object %s to %s: %w", o.Source.URI(), o.Target.URI(), err)
+		return copyFailed(o, "copy object", err)
 	}
 	c.emit(Event{Kind: EventBytes, Bytes: o.Size})
 	return nil
@@ -328,16 +449,16 @@ func PartSizeFor(size, partSize int64) int64 {
 	return partSize
 }
 
-func (c *Copier) multipart(ctx context.Context, o Object, opts CopierOptions) (int, error) {
+func (c *Copier) multipart(ctx context.Context, o Object, opts CopierOptions, kind verifyKind) (int, error) {
 	partSize := PartSizeFor(o.Size, opts.PartSize)
 	n := int((o.Size + partSize - 1) / partSize)
 	if n == 0 {
 		n = 1
 	}
 	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(o.Target.Bucket), Key: aws.String(o.Target.Key)}
-	fullCRC := o.Checksum.FullObject() && o.Checksum.Algorithm != types.ChecksumAlgorithmSha1 && o.Checksum.Algorithm != types.ChecksumAlgorithmSha256
-	if fullCRC {
-		create.ChecksumAlgorithm, create.ChecksumType = o.Checksum.Algorithm, types.ChecksumTypeFullObject
+	alg := targetChecksum(o, kind, true)
+	if alg != "" {
+		create.ChecksumAlgorithm, create.ChecksumType = alg, types.ChecksumTypeFullObject
 	}
 	if opts.KMSKeyARN != "" {
 		create.ServerSideEncryption = types.ServerSideEncryptionAwsKms
@@ -376,11 +497,12 @@ func (c *Copier) multipart(ctx context.Context, o Object, opts CopierOptions) (i
 				res, err := c.S3.UploadPartCopy(pctx, &s3.UploadPartCopyInput{
 					Bucket: create.Bucket, Key: create.Key, UploadId: up.UploadId, PartNumber: aws.Int32(pn),
 					CopySource: aws.String(copySource(o)), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", start, end)),
+					CopySourceIfMatch: pin(o),
 				})
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil {
-						firstErr = fmt.Errorf("upload part copy %d of %s to %s: %w", pn, o.Source.URI(), o.Target.URI(), err)
+						firstErr = copyFailed(o, fmt.Sprintf("upload part copy %d of", pn), err)
 						cancel()
 					}
 					mu.Unlock()
@@ -418,7 +540,7 @@ feed:
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		MpuObjectSize:   aws.Int64(o.Size),
 	}
-	if fullCRC {
+	if alg != "" {
 		complete.ChecksumType = types.ChecksumTypeFullObject
 	}
 	if _, err := c.S3.CompleteMultipartUpload(ctx, complete); err != nil {
@@ -429,7 +551,7 @@ feed:
 
 // verify compares the target with what was observed at the source, by the method Verification
 // chose, and returns the target's ETag.
-func (c *Copier) verify(ctx context.Context, o Object, opts CopierOptions) (string, error) {
+func (c *Copier) verify(ctx context.Context, o Object, opts CopierOptions, kind verifyKind) (string, error) {
 	h, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: aws.String(o.Target.Bucket), Key: aws.String(o.Target.Key), ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
@@ -445,15 +567,18 @@ func (c *Copier) verify(ctx context.Context, o Object, opts CopierOptions) (stri
 		return "", fail("encrypted with %q key %q, want aws:kms key %s", h.ServerSideEncryption, aws.ToString(h.SSEKMSKeyId), opts.KMSKeyARN)
 	}
 	etag := aws.ToString(h.ETag)
-	if o.Checksum.FullObject() {
-		got := checksumOf(h, o.Checksum.Algorithm)
-		if got != o.Checksum.Value {
+	switch kind {
+	case byChecksum:
+		if got := checksumOf(h, o.Checksum.Algorithm); got != o.Checksum.Value {
 			return "", fail("%s %q, source has %q", o.Checksum.Algorithm, got, o.Checksum.Value)
 		}
-		return etag, nil
-	}
-	if etag != o.ETag {
-		return "", fail("ETag %s, source has %s", etag, o.ETag)
+	case byETag:
+		if etag != o.ETag {
+			return "", fail("ETag %s, source has %s", etag, o.ETag)
+		}
+	case bySizePinned:
+		// Size and key were checked above; the bytes are the pinned source's (S3 refused the
+		// copy otherwise), and there is no source checksum to compare.
 	}
 	return etag, nil
 }

@@ -11,6 +11,13 @@
 //
 //	<target-prefix>/<source-group-name>/<source-package-version>/<source-bucket>/<source-key>
 //
+// Every copy is pinned to the source as planned (copy source version ID when known, and
+// x-amz-copy-source-if-match with the planned ETag), then verified before the package is
+// registered. VerifyChecksum (the default) compares the source's full-object checksum, or the
+// MD5 ETag where it is comparable, and refuses objects that have neither; VerifySize accepts
+// those (artifacts uploaded before S3's default checksums, copied into an SSE-KMS bucket) by
+// size and pinned ETag, and asks S3 for a CRC32 on the copy.
+//
 // The target package carries the source package ARN in CustomerMetadataProperties and in a tag,
 // both under LineageKey ("smcd:source-model-package-arn").
 package promotion

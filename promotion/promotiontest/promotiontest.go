@@ -77,6 +77,17 @@ func (e *Env) Put(ctx context.Context, key string, data []byte) (string, error) 
 	return "s3://" + e.SourceBucket + "/" + key, nil
 }
 
+// PutLegacy writes an object into the source bucket the way clients did before S3's default
+// checksums (late 2024): no additional checksum, so HeadObject reports only size and ETag. It
+// returns the object's s3:// URI.
+func (e *Env) PutLegacy(ctx context.Context, key string, data []byte) (string, error) {
+	if _, err := e.SourceS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.SourceBucket), Key: aws.String(key), Body: bytes.NewReader(data)},
+		func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }); err != nil {
+		return "", fmt.Errorf("put s3://%s/%s: %w", e.SourceBucket, key, err)
+	}
+	return "s3://" + e.SourceBucket + "/" + key, nil
+}
+
 // Data returns n deterministic pseudo-random bytes.
 func Data(seed uint64, n int) []byte {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
