@@ -46,6 +46,7 @@ type Options struct {
 	ProjectName    string
 	TargetPrefix   string
 	EventFile      string
+	Verify         string
 	DryRun         bool
 	Output         string
 
@@ -69,6 +70,7 @@ var envFlags = []struct{ flag, env string }{
 	{"project-name", "SMCD_PROJECT_NAME"},
 	{"target-prefix", "SMCD_TARGET_PREFIX"},
 	{"event", "SMCD_EVENT"},
+	{"verify", "SMCD_VERIFY"},
 }
 
 // NewCmdPromote builds `smcd promote`. run replaces the run function in tests (nil: runPromote).
@@ -85,23 +87,32 @@ another account) into a target model package group in this account.
 
 Every S3 artifact of the package (model data, S3-prefix model data, metrics, drift baselines,
 sample payloads, additional inference specifications, validation inputs) is copied server-side
-into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), each copy is
-verified (size and CRC checksum, or ETag), and only then is the package registered, with the
-source package ARN recorded as lineage. Re-runs converge: a package already promoted is not
+into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pinned to the source
+ETag seen while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
+(size and CRC checksum, or ETag), and only then is the package registered, with the source
+package ARN recorded as lineage.
+
+Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
+full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart
+source, copies above 5 GiB), as with artifacts uploaded before S3's default checksums (late 2024).
+"size" copies such objects anyway, pinned to their planned ETag, and verifies them by size (and
+KMS key); the copy gets a CRC32 checksum so later promotions of it are verified strictly. Re-runs converge: a package already promoted is not
 promoted again, and a promoted package whose source is now Rejected is set to Rejected.
 
 Target keys: <target-prefix>/<source-group>/<source-version>/<source-bucket>/<source-key>
 
 Every flag has an environment variable for CodeBuild (the flag wins): SMCD_SOURCE_GROUP_ARN,
 SMCD_TARGET_BUCKET, SMCD_TARGET_GROUP, SMCD_KMS_KEY_ARN, SMCD_SOURCE_ROLE_ARN,
-SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SMCD_EVENT.
+SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SMCD_EVENT,
+SMCD_VERIFY.
 
 Exit codes:
   0  promoted, already up to date, or nothing approved (the message says which)
-  2  bad input (ARN, bucket name, approval status, output format, unsafe source keys)
+  2  bad input (ARN, bucket name, approval status, verify mode, output format, unsafe source keys)
   3  access denied (source group, bucket or key policy, or the role to assume)
   4  not found (source group, package, bucket or object)
-  5  integrity failure (a copy does not match its source, or cannot be verified)
+  5  integrity failure (a copy does not match its source, its source changed after planning,
+     or it cannot be verified: add checksums or pass --verify size)
   1  any other error`,
 		Example: `  # Promote the latest approved package of a group in account 444333666777
   smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
@@ -116,6 +127,11 @@ Exit codes:
     --target-bucket mlops-artifacts-111222333444 --source-role-arn arn:aws:iam::444333666777:role/promote-read \
     --kms-key-arn arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab \
     --approval-status PendingManualApproval
+
+  # Artifacts uploaded without checksums, into a KMS-encrypted bucket: accept size + pinned ETag
+  smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
+    --target-bucket mlops-artifacts-111222333444 \
+    --kms-key-arn arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab --verify size
 
   # In CodeBuild: configuration from the environment, a JSON summary on stdout
   SMCD_SOURCE_GROUP_ARN=arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
@@ -142,6 +158,7 @@ Exit codes:
 	fl.StringVar(&opts.ProjectName, "project-name", "", "SageMaker project name to tag a created target group with (env SMCD_PROJECT_NAME)")
 	fl.StringVar(&opts.TargetPrefix, "target-prefix", "", "key prefix in the target bucket (env SMCD_TARGET_PREFIX)")
 	fl.StringVar(&opts.EventFile, "event", "", "triggering EventBridge model package state change event JSON file, logged only (env SMCD_EVENT)")
+	fl.StringVar(&opts.Verify, "verify", string(promotion.VerifyChecksum), "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned) (env SMCD_VERIFY)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (source chosen and why, objects and sizes, target package) and change nothing")
 	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
 	cmd.AddCommand(NewCmdGrants(f))
@@ -205,6 +222,9 @@ func (o *Options) validate() error {
 	if err := promotion.ValidatePrefix(o.TargetPrefix); err != nil {
 		return err
 	}
+	if _, err := promotion.ParseVerifyMode(o.Verify); err != nil || o.Verify == "" {
+		return fmt.Errorf("verify mode %q: want %s or %s", o.Verify, promotion.VerifyChecksum, promotion.VerifySize)
+	}
 	switch o.Output {
 	case "text", "json":
 	default:
@@ -225,6 +245,8 @@ type Summary struct {
 	Rejected   []string `json:"rejected,omitempty"`
 	DurationMS int64    `json:"durationMs"`
 	DryRun     bool     `json:"dryRun,omitempty"`
+	// Verify is the verify mode: checksum or size.
+	Verify string `json:"verify"`
 	// Plan is set with --dry-run.
 	Plan *PlanJSON `json:"plan,omitempty"`
 }
@@ -264,6 +286,9 @@ func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
 	pathStyle := func(opt *s3.Options) { opt.UsePathStyle = cfg.BaseEndpoint != nil }
 	copts := o.Copier
 	copts.KMSKeyARN = o.KMSKeyARN
+	if copts.Verify, err = promotion.ParseVerifyMode(o.Verify); err != nil {
+		return nil, cmdutil.BadInput(err)
+	}
 	return &promotion.Promoter{
 		Config: promotion.Config{
 			SourceGroupARN: o.SourceGroupARN, TargetBucket: o.TargetBucket, TargetGroup: o.TargetGroup,
@@ -308,7 +333,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		if err != nil {
 			return mapErr(err)
 		}
-		return printPlan(f.Stdout, o.Output, plan)
+		return printPlan(f.Stdout, o.Output, plan, p.Copier.Options.Verify)
 	}
 	r := newRenderer(f, o.Output)
 	p.Copier.Progress = r.event
@@ -316,7 +341,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	return printResult(f.Stdout, o.Output, res)
+	return printResult(f.Stdout, o.Output, res, p.Copier.Options.Verify)
 }
 
 // mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping.
@@ -326,6 +351,9 @@ func mapErr(err error) error {
 	var notFound *promotion.NotFoundError
 	switch {
 	case errors.As(err, &integrity):
+		if errors.Is(err, promotion.ErrUnverifiable) && !strings.Contains(err.Error(), "no ETag to pin") {
+			err = fmt.Errorf("%w, or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag", err)
+		}
 		return cmdutil.WithCode(cmdutil.ExitIntegrity, err)
 	case errors.As(err, &unsafe):
 		return cmdutil.WithCode(cmdutil.ExitBadInput, err)
@@ -349,14 +377,15 @@ func message(res *promotion.Result) string {
 	}
 }
 
-func printResult(w io.Writer, output string, res *promotion.Result) error {
+func printResult(w io.Writer, output string, res *promotion.Result, verify promotion.VerifyMode) error {
 	var rejected []string
 	for _, r := range res.Rejected {
 		rejected = append(rejected, r.ARN)
 	}
 	if output == "json" {
 		return writeJSON(w, Summary{Result: string(res.Action), Message: message(res), SourceARN: res.SourceARN, TargetARN: res.TargetARN,
-			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, DurationMS: res.Duration.Milliseconds()})
+			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, DurationMS: res.Duration.Milliseconds(),
+			Verify: string(verify)})
 	}
 	for _, r := range res.Rejected {
 		fmt.Fprintf(w, "rejected %s: its source %s is Rejected\n", r.ARN, r.SourceARN)
@@ -365,7 +394,7 @@ func printResult(w io.Writer, output string, res *promotion.Result) error {
 	return err
 }
 
-func printPlan(w io.Writer, output string, plan *promotion.Plan) error {
+func printPlan(w io.Writer, output string, plan *promotion.Plan, verify promotion.VerifyMode) error {
 	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, TargetPackage: plan.Target}
 	for _, r := range plan.Reject {
 		pj.Reject = append(pj.Reject, r.ARN)
@@ -374,7 +403,8 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan) error {
 		pj.Objects = append(pj.Objects, PlanObjectJSON{Source: o.Source.URI(), Target: o.Target.URI(), Size: o.Size, Verification: o.Verification, Fields: o.Fields})
 	}
 	if output == "json" {
-		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true, Plan: pj})
+		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true,
+			Verify: string(verify), Plan: pj})
 	}
 	fmt.Fprintf(w, "dry run: nothing will be changed\n")
 	fmt.Fprintf(w, "decision: %s\n  why: %s\n", plan.Action, plan.Reason)
@@ -387,7 +417,7 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan) error {
 	if plan.CreateGroup {
 		fmt.Fprintf(w, "would create target group %s\n", plan.TargetGroup)
 	}
-	fmt.Fprintf(w, "would copy %d objects (%s):\n", len(plan.Objects), humanBytes(plan.TotalBytes))
+	fmt.Fprintf(w, "would copy %d objects (%s), verify mode %s:\n", len(plan.Objects), humanBytes(plan.TotalBytes), verify)
 	for _, o := range plan.Objects {
 		fmt.Fprintf(w, "  %s -> %s  %s  [%s]  (%s)\n", o.Source.URI(), o.Target.URI(), humanBytes(o.Size), o.Verification, strings.Join(o.Fields, ", "))
 	}

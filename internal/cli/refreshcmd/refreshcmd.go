@@ -87,7 +87,13 @@ func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *Tar
 	t := &target{sm: sagemaker.NewFromConfig(awsCfg), db: dynamodb.NewFromConfig(awsCfg)}
 	if o.Table == "" || o.ConfigA == "" {
 		tags, found, err := endpointTags(ctx, t.sm, o.Endpoint)
-		if err != nil {
+		switch {
+		case err != nil && o.Table != "" && cmdutil.ExitCode(err) == cmdutil.ExitDenied:
+			// The table is known; the A/B pair can still come from its record. Tags are a
+			// convenience, so a role without sagemaker:ListTags keeps working as before.
+			fmt.Fprintf(f.Stderr, "note: cannot read the tags of endpoint %s (%v); using the state table's record\n", o.Endpoint, err)
+			tags, found = nil, true
+		case err != nil:
 			return nil, err
 		}
 		if !found && requireTable && o.Table == "" {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
@@ -315,4 +317,55 @@ func TestMainWithEndpointURL(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Main(context.Background(), []string{"--endpoint-url", moto.URL, "status", "--endpoint", s.Config.Endpoint, "--output", "json"}, &stdout, &stderr)
 	want(t, code, stdout.String(), stderr.String(), 0, `"status": "InService"`, `"currentConfig": "`+s.Config.ConfigA+`"`)
+}
+
+// denyListTags makes every SageMaker ListTags call fail with AccessDeniedException before it is
+// sent, as for a role without sagemaker:ListTags; every other call reaches moto.
+func denyListTags(ctx context.Context) (aws.Config, error) {
+	cfg, err := moto.Config(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("denyListTags",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if _, ok := in.Parameters.(*sagemaker.ListTagsInput); ok {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform sagemaker:ListTags"}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+	return cfg, nil
+}
+
+// Without sagemaker:ListTags, a known table still works (A/B from its record); an unknown one is
+// access denied (exit 3).
+func TestListTagsDenied(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, "denied", 0.5)
+	ep, table := s.Config.Endpoint, s.Config.Table
+	if _, err := (&refresher.Store{DB: s.DynamoDB, Table: table}).Save(ctx, refresh.State{Endpoint: ep},
+		s.Config.Policy(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string, string) {
+		for _, k := range []string{refresher.EnvEndpointName, refresher.EnvConfigA, refresher.EnvConfigB, refresher.EnvTableName} {
+			t.Setenv(k, "")
+		}
+		var stdout, stderr bytes.Buffer
+		root := cli.NewRoot(&cmdutil.Factory{Stdout: &stdout, Stderr: &stderr, LoadAWS: denyListTags})
+		root.SetArgs(args)
+		err := root.ExecuteContext(ctx)
+		if err != nil {
+			fmt.Fprintf(&stderr, "smcd: %v\n", err)
+		}
+		return cmdutil.ExitCode(err), stdout.String(), stderr.String()
+	}
+	code, out, errOut := run("status", "--endpoint", ep, "--table", table)
+	want(t, code, out, errOut, 0, s.Config.ConfigA+" (A)")
+	if !strings.Contains(errOut, "cannot read the tags of endpoint "+ep) {
+		t.Errorf("stderr lacks the note about the tags:\n%s", errOut)
+	}
+	code, out, errOut = run("status", "--endpoint", ep)
+	want(t, code, out, errOut, cmdutil.ExitDenied)
 }

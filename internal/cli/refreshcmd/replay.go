@@ -45,7 +45,7 @@ events and SageMaker "Endpoint State Change" events (through SQS), and scheduled
 func NewCmdReplay(f *cmdutil.Factory) *cobra.Command {
 	o := &ReplayOptions{}
 	cmd := &cobra.Command{
-		Use:   "replay FILE --endpoint NAME --table NAME [--bucket NAME [--prefix P]]",
+		Use:   "replay FILE [--endpoint NAME] [--table NAME] [--bucket NAME [--prefix P]]",
 		Short: "Run the refresher's Lambda handler on a captured event",
 		Long: `Run the refresher Lambda's real handler on a captured event, against whatever AWS the global
 flags point to (an account, or a local emulator with --endpoint-url).
@@ -56,13 +56,14 @@ change or a scheduled event). S3 changes are recorded in the state table, then o
 pass runs, exactly as in the Lambda. The handler's JSON logs go to stderr; the response
 (the batch item failures of an SQS batch) goes to stdout.
 
-Without --endpoint, the endpoint of a SageMaker state change event is used. Without --bucket,
-every S3 change in the file counts; with it, only changes in that bucket under --prefix.
+Without --endpoint, the endpoint of a SageMaker state change event is used. Without --table
+(or SMCD_TABLE_NAME), the endpoint's smcd:state-table tag names it. Without --bucket, every S3
+change in the file counts; with it, only changes in that bucket under --prefix.
 
 Exit codes: 0 handled; 1 the handler failed or reported batch item failures; 2 unreadable or
 malformed file, or missing flags; 4 table not found.`,
-		Example: `  # Replay an S3 upload event captured from the refresh queue
-  smcd events replay s3-object-created.json --endpoint churn --table churn-refresh-state --bucket models --prefix churn/
+		Example: `  # Replay an S3 upload event captured from the refresh queue (table and A/B from the endpoint's tags)
+  smcd events replay s3-object-created.json --endpoint churn --bucket models --prefix churn/
 
   # Replay a whole SQS batch against the local emulator
   smcd --endpoint-url http://127.0.0.1:5000 events replay batch.json --endpoint churn --table churn-refresh-state
