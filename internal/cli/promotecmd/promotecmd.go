@@ -90,14 +90,14 @@ sample payloads, additional inference specifications, validation inputs) is copi
 into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pinned to the source
 ETag seen while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
 (size and CRC checksum, or ETag), and only then is the package registered, with the source
-package ARN recorded as lineage.
+package ARN recorded as lineage. Re-runs converge: a package already promoted is not promoted
+again, and a promoted package whose source is now Rejected is set to Rejected.
 
 Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
 full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart
 source, copies above 5 GiB), as with artifacts uploaded before S3's default checksums (late 2024).
 "size" copies such objects anyway, pinned to their planned ETag, and verifies them by size (and
-KMS key); the copy gets a CRC32 checksum so later promotions of it are verified strictly. Re-runs converge: a package already promoted is not
-promoted again, and a promoted package whose source is now Rejected is set to Rejected.
+KMS key); the copy gets a CRC32 checksum so later promotions of it are verified strictly.
 
 Target keys: <target-prefix>/<source-group>/<source-version>/<source-bucket>/<source-key>
 
@@ -331,7 +331,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if o.DryRun {
 		plan, err := p.Plan(ctx)
 		if err != nil {
-			return mapErr(err)
+			return mapErr(err, p.Copier.Options.Verify)
 		}
 		return printPlan(f.Stdout, o.Output, plan, p.Copier.Options.Verify)
 	}
@@ -339,19 +339,20 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	p.Copier.Progress = r.event
 	res, err := p.Promote(ctx)
 	if err != nil {
-		return mapErr(err)
+		return mapErr(err, p.Copier.Options.Verify)
 	}
 	return printResult(f.Stdout, o.Output, res, p.Copier.Options.Verify)
 }
 
-// mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping.
-func mapErr(err error) error {
+// mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping. In checksum
+// mode, an object that cannot be verified names --verify size as the way out.
+func mapErr(err error, verify promotion.VerifyMode) error {
 	var integrity *promotion.IntegrityError
 	var unsafe *promotion.UnsafeKeyError
 	var notFound *promotion.NotFoundError
 	switch {
 	case errors.As(err, &integrity):
-		if errors.Is(err, promotion.ErrUnverifiable) && !strings.Contains(err.Error(), "no ETag to pin") {
+		if errors.Is(err, promotion.ErrUnverifiable) && verify == promotion.VerifyChecksum {
 			err = fmt.Errorf("%w, or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag", err)
 		}
 		return cmdutil.WithCode(cmdutil.ExitIntegrity, err)

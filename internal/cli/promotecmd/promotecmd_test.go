@@ -34,7 +34,7 @@ func smcd(t *testing.T, env map[string]string, args ...string) (int, string, str
 		t.Setenv(k, v)
 	}
 	for _, k := range []string{"SMCD_SOURCE_GROUP_ARN", "SMCD_TARGET_BUCKET", "SMCD_TARGET_GROUP", "SMCD_KMS_KEY_ARN", "SMCD_SOURCE_ROLE_ARN",
-		"SMCD_APPROVAL_STATUS", "SMCD_PROJECT_ID", "SMCD_PROJECT_NAME", "SMCD_TARGET_PREFIX", "SMCD_EVENT"} {
+		"SMCD_APPROVAL_STATUS", "SMCD_PROJECT_ID", "SMCD_PROJECT_NAME", "SMCD_TARGET_PREFIX", "SMCD_EVENT", "SMCD_VERIFY"} {
 		t.Setenv(k, env[k])
 	}
 	var out, errOut bytes.Buffer
@@ -96,6 +96,9 @@ func TestBadInput(t *testing.T) {
 		{"bad KMS key", append(base, "--kms-key-arn", "alias/mine"), nil, `KMS key ARN "alias/mine"`},
 		{"bad role", append(base, "--source-role-arn", "role/x"), nil, `source role ARN "role/x"`},
 		{"bad target group", append(base, "--target-group", "a_b"), nil, `target group "a_b"`},
+		{"bad verify mode", append(base, "--verify", "md5"), nil, `verify mode "md5": want checksum or size`},
+		{"empty verify mode", append(base, "--verify="), nil, `verify mode "": want checksum or size`},
+		{"bad verify mode from the environment", base, map[string]string{"SMCD_VERIFY": "Size"}, `verify mode "Size": want checksum or size`},
 		{"missing source", []string{"promote", "--target-bucket", "b-1"}, nil, "--source-group-arn (or SMCD_SOURCE_GROUP_ARN) is required"},
 		{"bad env value", []string{"promote", "--target-bucket", "b-1"}, map[string]string{"SMCD_SOURCE_GROUP_ARN": "nope"}, `source group ARN "nope"`},
 		{"unknown flag", append(base, "--colour"), nil, "unknown flag: --colour"},
@@ -129,7 +132,7 @@ func TestPromoteFromEnvironmentJSONAndIdempotent(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("summary %q: %v", out, err)
 	}
-	if sum.Result != "promote" || sum.SourceARN != s.v2 || sum.Objects != 1 || sum.Bytes != 2048 || !sum.Verified ||
+	if sum.Result != "promote" || sum.SourceARN != s.v2 || sum.Objects != 1 || sum.Bytes != 2048 || !sum.Verified || sum.Verify != "checksum" ||
 		!strings.HasPrefix(sum.TargetARN, "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/") {
 		t.Errorf("summary %+v", sum)
 	}
@@ -216,7 +219,8 @@ func TestExitCodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			return []string{"--source-group-arn", s.groupARN, "--source-role-arn", s.env.SourceRoleARN, "--kms-key-arn", "arn:aws:kms:us-east-1:123456789012:key/0000-1111"}
-		}, cmdutil.ExitIntegrity, "cannot be verified"},
+		}, cmdutil.ExitIntegrity, "cannot be verified: the source has no full-object CRC checksum and its ETag is not comparable (multipart copy, SSE-KMS or multipart source); " +
+			"re-upload it with a checksum (aws s3 cp --checksum-algorithm CRC32), or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag"},
 		{"source object missing", func(t *testing.T, s source) []string {
 			if _, err := s.env.Register(context.Background(), "churn", "Approved", "s3://"+s.env.SourceBucket+"/gone/model.tar.gz", nil); err != nil {
 				t.Fatal(err)
