@@ -4,6 +4,8 @@
 //
 // NewModelPackagePromotePipeline validates its props before it builds anything and panics with a
 // one-line message on bad input, as CDK constructs do; call ModelPackagePromotePipelineProps.Validate
-// first to get the same message as an error. The construct also serves as the body of the
+// first to get the same message as an error. Its stack outputs have fixed logical IDs (the
+// Seedfarmer module publishes them): a stack holds several promote pipelines when all but one set
+// CreateOutputs to false. The construct also serves as the body of the
 // Seedfarmer module in modules/sagemaker-model-package-promote-pipeline.
 package promote

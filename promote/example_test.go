@@ -43,3 +43,29 @@ func ExampleModelPackagePromotePipelineProps_Validate() {
 	fmt.Println(props.Validate("us-east-1"))
 	// Output: TargetBucketName "Model_Artifacts": expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit
 }
+
+// Two promote pipelines in one stack: the stack outputs have fixed logical IDs, so all but one
+// pipeline set CreateOutputs to false; their attributes stay available on the construct.
+func ExampleNewModelPackagePromotePipeline_twoPipelines() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Promote"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("us-east-1")},
+	})
+	for _, group := range []string{"churn", "fraud"} {
+		p := promote.NewModelPackagePromotePipeline(stack, jsii.String(group), &promote.ModelPackagePromotePipelineProps{
+			SourceModelPackageGroupArn: jsii.String("arn:aws:sagemaker:us-east-1:444333666777:model-package-group/" + group),
+			TargetBucketName:           jsii.String("mlops-unified-modelartifacts-111222333444-us-east-1"),
+			CreateOutputs:              jsii.Bool(false),
+			VerifyMode:                 jsii.String("size"),
+		})
+		awscdk.NewCfnOutput(stack, jsii.String(group+"Pipeline"), &awscdk.CfnOutputProps{Value: p.PipelineName()})
+	}
+	outputs := *assertions.Template_FromStack(stack, nil).FindOutputs(jsii.String("*"), nil)
+	names := make([]string, 0, len(outputs))
+	for name := range outputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	fmt.Println(names)
+	// Output: [churnPipeline fraudPipeline]
+}

@@ -89,9 +89,10 @@ func (m *modelPackagePromotePipeline) EventRuleName() *string {
 // NewModelPackagePromotePipeline builds the promote pipeline in scope. It panics with a one-line
 // message naming the bad value when props are invalid (see Validate), before creating anything.
 //
-// It adds the stack outputs PipelineArn, PipelineName, EventRuleArn and EventRuleName (the last
-// two with an event bus) and "metadata", a JSON object of the same keys for Seedfarmer; their
-// logical IDs are exactly these names, so a stack holds at most one promote pipeline. With
+// Unless CreateOutputs is false, it adds the stack outputs PipelineArn, PipelineName,
+// EventRuleArn and EventRuleName (the last two with an event bus) and "metadata", a JSON object
+// of the same keys for Seedfarmer; their logical IDs are exactly these names, so at most one
+// promote pipeline per stack can create them (a second one panics, naming CreateOutputs). With
 // PermissionsBoundaryName, the boundary is applied to every IAM role of the whole stack.
 func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, props *ModelPackagePromotePipelineProps) ModelPackagePromotePipeline {
 	stack := awscdk.Stack_Of(scope)
@@ -102,6 +103,10 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 	r, err := props.resolve(region)
 	if err != nil {
 		panic("promote: " + err.Error())
+	}
+	if r.createOutputs && stack.Node().TryFindChild(jsii.String(outputsID)) != nil {
+		panic(fmt.Sprintf("promote: %s: stack %s already has a promote pipeline's outputs (%s, with fixed logical IDs); set CreateOutputs=false on all promote pipelines of a stack but one",
+			*id, *stack.StackName(), strings.Join([]string{OutputPipelineArn, OutputPipelineName, OutputEventRuleArn, OutputEventRuleName, OutputMetadata}, ", ")))
 	}
 	promoterDir, err := gobuild.Build(gobuild.Spec{Package: promoterPackage, Arch: "amd64", Binary: "smcd"})
 	if err != nil {
@@ -210,7 +215,9 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 		boundaryARN := fmt.Sprintf("arn:%s:iam::%s:policy/%s", *stack.Partition(), *stack.Account(), r.boundary)
 		awscdk.Aspects_Of(stack).Add(&permissionsBoundary{arn: jsii.String(boundaryARN)}, nil)
 	}
-	addOutputs(stack, this, m)
+	if r.createOutputs {
+		addOutputs(stack, m)
+	}
 	suppress(stack, m, logs, r)
 	return m
 }
@@ -231,6 +238,7 @@ func buildEnv(r *resolved) *map[string]*awscodebuild.BuildEnvironmentVariable {
 	set("SMCD_SOURCE_ROLE_ARN", r.sourceRoleArn)
 	set("SMCD_PROJECT_ID", r.projectID)
 	set("SMCD_PROJECT_NAME", r.projectName)
+	set("SMCD_VERIFY", r.verify)
 	return &env
 }
 
@@ -315,8 +323,15 @@ func newCleaner(scope constructs.Construct, dir string, a *arns, r *resolved) {
 	})
 }
 
-// addOutputs adds the seed's outputs and the Seedfarmer metadata output, with fixed logical IDs.
-func addOutputs(stack awscdk.Stack, scope constructs.Construct, m *modelPackagePromotePipeline) {
+// outputsID is the stack-level construct that holds a promote pipeline's stack outputs: the
+// outputs have fixed logical IDs, so the stack may hold one such construct, and finding it
+// tells a second pipeline that it must not add outputs.
+const outputsID = "PromotePipelineOutputs"
+
+// addOutputs adds the seed's outputs and the Seedfarmer metadata output, with fixed logical IDs,
+// in a stack-level construct (outputsID).
+func addOutputs(stack awscdk.Stack, m *modelPackagePromotePipeline) {
+	scope := constructs.NewConstruct(stack, jsii.String(outputsID))
 	values := map[string]interface{}{OutputPipelineArn: m.PipelineArn(), OutputPipelineName: m.PipelineName()}
 	order := []string{OutputPipelineArn, OutputPipelineName}
 	if m.rule != nil {

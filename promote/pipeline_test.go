@@ -139,6 +139,7 @@ func fullProps() *ModelPackagePromotePipelineProps {
 		ApprovalStatus:              jsii.String("PendingManualApproval"),
 		BuildComputeType:            jsii.String("LARGE"),
 		SourceRoleArn:               jsii.String("arn:aws:iam::444333666777:role/promote-reader"),
+		VerifyMode:                  jsii.String("size"),
 	}
 }
 
@@ -226,6 +227,7 @@ func TestFullStack(t *testing.T) {
 				"SMCD_APPROVAL_STATUS":  "PendingManualApproval",
 				"SMCD_PROJECT_ID":       "p-abcdef123456",
 				"SMCD_PROJECT_NAME":     "mlops",
+				"SMCD_VERIFY":           "size",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("environment variables = %v, want %v", got, want)
@@ -420,6 +422,7 @@ func TestMinimalStack(t *testing.T) {
 			"EnvironmentVariables": assertions.Match_ArrayWith(&[]any{
 				map[string]any{"Name": "SMCD_APPROVAL_STATUS", "Type": "PLAINTEXT", "Value": "Approved"},
 				map[string]any{"Name": "SMCD_TARGET_GROUP", "Type": "PLAINTEXT", "Value": "my-model-pkg"},
+				map[string]any{"Name": "SMCD_VERIFY", "Type": "PLAINTEXT", "Value": "checksum"},
 			}),
 		}),
 	})
@@ -427,4 +430,87 @@ func TestMinimalStack(t *testing.T) {
 	if len(st) != 1 || !strings.Contains(str(st[0]["Resource"]), "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/my-model-pkg/*") {
 		t.Errorf("target statement in an env-agnostic stack = %v", st)
 	}
+}
+
+// usEast1 is the region of validProps' source group.
+var usEast1 = &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("us-east-1")}
+
+// secondProps is a second pipeline for the same stack: another source group and target group.
+func secondProps(createOutputs *bool) *ModelPackagePromotePipelineProps {
+	p := validProps()
+	p.SourceModelPackageGroupArn = jsii.String("arn:aws:sagemaker:us-east-1:444333666777:model-package-group/fraud")
+	p.EventBusName = jsii.String("mlops-bus")
+	p.CreateOutputs = createOutputs
+	return p
+}
+
+// TestTwoPipelinesInOneStack: with CreateOutputs=false on all but (at most) one, two promote
+// pipelines share a stack; the outputs are the first pipeline's, or none.
+func TestTwoPipelinesInOneStack(t *testing.T) {
+	tests := []struct {
+		name        string
+		first       *bool
+		wantOutputs []string
+	}{
+		{"first with outputs (default), second without", nil, []string{"PipelineArn", "PipelineName", "metadata"}},
+		{"neither with outputs", jsii.Bool(false), []string{}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := cdktest.NewApp()
+			stack := awscdk.NewStack(app, jsii.Sprintf("Two%d", i), &awscdk.StackProps{Env: usEast1})
+			first := validProps()
+			first.CreateOutputs = tc.first
+			p1 := NewModelPackagePromotePipeline(stack, jsii.String("Churn"), first)
+			p2 := NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), secondProps(jsii.Bool(false)))
+			tmpl := cdktest.Check(t, stack)
+			tp := parse(t, tmpl)
+			if n := len(tp.ofType("AWS::CodePipeline::Pipeline")); n != 2 {
+				t.Fatalf("%d pipelines, want 2", n)
+			}
+			if n := len(tp.ofType("AWS::Events::Rule")); n != 1 {
+				t.Errorf("%d rules, want the second pipeline's", n)
+			}
+			got := make([]string, 0, len(tp.Outputs))
+			for k := range tp.Outputs {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, tc.wantOutputs) {
+				t.Fatalf("outputs %v, want %v", got, tc.wantOutputs)
+			}
+			pipe1 := *stack.GetLogicalId(p1.Pipeline().Node().DefaultChild().(awscdk.CfnElement))
+			if len(got) > 0 && str(tp.Outputs["PipelineName"].Value) != "${"+pipe1+"}" {
+				t.Errorf("PipelineName output = %s, want the first pipeline's (%s)", str(tp.Outputs["PipelineName"].Value), pipe1)
+			}
+			// Without outputs, the attributes stay on the construct.
+			pipe2 := *stack.GetLogicalId(p2.Pipeline().Node().DefaultChild().(awscdk.CfnElement))
+			rule2 := *stack.GetLogicalId(p2.Rule().Node().DefaultChild().(awscdk.CfnElement))
+			for name, v := range map[string]*string{"PipelineName": p2.PipelineName(), "PipelineArn": p2.PipelineArn(), "EventRuleArn": p2.EventRuleArn(), "EventRuleName": p2.EventRuleName()} {
+				resolved := str(stack.Resolve(v))
+				if v == nil || (!strings.Contains(resolved, pipe2) && !strings.Contains(resolved, rule2)) {
+					t.Errorf("second pipeline's %s = %s, want a reference to %s or %s", name, resolved, pipe2, rule2)
+				}
+			}
+		})
+	}
+}
+
+// A second pipeline that would add outputs again fails with one line naming CreateOutputs,
+// before it builds anything (instead of CDK's duplicate-output error at synth).
+func TestSecondPipelineWithOutputsPanics(t *testing.T) {
+	app := cdktest.NewApp()
+	stack := awscdk.NewStack(app, jsii.String("Dup"), &awscdk.StackProps{Env: usEast1})
+	NewModelPackagePromotePipeline(stack, jsii.String("Churn"), validProps())
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.HasPrefix(msg, "promote: Fraud: stack Dup already has a promote pipeline's outputs") ||
+			!strings.Contains(msg, "set CreateOutputs=false") || strings.Contains(msg, "\n") {
+			t.Fatalf("panic = %q, want one line naming CreateOutputs=false", msg)
+		}
+		if stack.Node().TryFindChild(jsii.String("Fraud")) != nil {
+			t.Error("the rejected pipeline left constructs in the stack")
+		}
+	}()
+	NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), secondProps(nil))
 }

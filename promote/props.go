@@ -43,4 +43,15 @@ type ModelPackagePromotePipelineProps struct {
 	// SourceRoleArn is a role in the source account the promoter assumes to read the source group,
 	// buckets and keys. Default: read by ARN through the source account's resource policies.
 	SourceRoleArn *string
+	// VerifyMode is how the promoter verifies each copy (smcd promote --verify, SMCD_VERIFY):
+	// "checksum" (default) compares size and the source's full-object CRC checksum (or MD5 ETag
+	// where comparable) and refuses, before copying, artifacts that have neither; "size" also
+	// promotes those (artifacts uploaded before S3's default checksums, copied under KmsKeyArn),
+	// copying them pinned to the source ETag seen while planning and verifying size and key only.
+	VerifyMode *string
+	// CreateOutputs adds the stack outputs PipelineArn, PipelineName, EventRuleArn, EventRuleName
+	// and metadata (fixed logical IDs, as the Seedfarmer module publishes them). Default true. A
+	// stack can hold only one set: set it to false on every other promote pipeline of the stack;
+	// the construct's PipelineArn, PipelineName, EventRuleArn and EventRuleName stay available.
+	CreateOutputs *bool
 }

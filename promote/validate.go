@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // Approval statuses a promoted package can be given.
@@ -137,6 +139,8 @@ type resolved struct {
 	approval       string
 	compute        string
 	sourceRoleArn  string
+	verify         string
+	createOutputs  bool
 }
 
 // Validate checks every prop and returns the first problem as a one-line error naming the bad
@@ -163,10 +167,13 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 	r := &resolved{
 		targetBucket: s(p.TargetBucketName), eventBus: s(p.EventBusName), projectID: s(p.SagemakerProjectId),
 		projectName: s(p.SagemakerProjectName), kmsKeyArn: s(p.KmsKeyArn), boundary: s(p.PermissionsBoundaryName),
-		approval: s(p.ApprovalStatus), sourceRoleArn: s(p.SourceRoleArn), retainOnDelete: true,
+		approval: s(p.ApprovalStatus), sourceRoleArn: s(p.SourceRoleArn), verify: s(p.VerifyMode), retainOnDelete: true, createOutputs: true,
 	}
 	if p.RetainOnDelete != nil {
 		r.retainOnDelete = *p.RetainOnDelete
+	}
+	if p.CreateOutputs != nil {
+		r.createOutputs = *p.CreateOutputs
 	}
 	var missing []string
 	if s(p.SourceModelPackageGroupArn) == "" {
@@ -178,7 +185,7 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("missing required props: %s", strings.Join(missing, ", "))
 	}
-	for _, v := range []string{s(p.SourceModelPackageGroupArn), r.targetBucket, r.eventBus, s(p.TargetModelPackageGroupName), r.projectID, r.projectName, r.kmsKeyArn, r.boundary, r.approval, s(p.BuildComputeType), r.sourceRoleArn} {
+	for _, v := range []string{s(p.SourceModelPackageGroupArn), r.targetBucket, r.eventBus, s(p.TargetModelPackageGroupName), r.projectID, r.projectName, r.kmsKeyArn, r.boundary, r.approval, s(p.BuildComputeType), r.sourceRoleArn, r.verify} {
 		if *awscdk.Token_IsUnresolved(v) {
 			return nil, fmt.Errorf("prop value %q is a token: expected literal values, which the construct validates and places into ARNs", v)
 		}
@@ -245,6 +252,14 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 			return nil, fmt.Errorf("BuildComputeType %q: expected SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE", *p.BuildComputeType)
 		}
 		r.compute = c
+	}
+	switch promotion.VerifyMode(r.verify) {
+	case promotion.VerifyChecksum, promotion.VerifySize:
+	default:
+		if p.VerifyMode != nil {
+			return nil, fmt.Errorf("VerifyMode %q: expected %s or %s", r.verify, promotion.VerifyChecksum, promotion.VerifySize)
+		}
+		r.verify = string(promotion.VerifyChecksum)
 	}
 	if p.SourceRoleArn != nil {
 		const roleForm = "arn:<partition>:iam::<source account>:role/<name>"

@@ -38,6 +38,8 @@ var validationCases = []struct {
 		p.PermissionsBoundaryName = jsii.String("my-permissions-boundary")
 		p.ApprovalStatus = jsii.String("PendingManualApproval")
 		p.BuildComputeType = jsii.String("BUILD_GENERAL1_LARGE")
+		p.VerifyMode = jsii.String("size")
+		p.CreateOutputs = jsii.Bool(false)
 		p.SourceRoleArn = jsii.String("arn:aws:iam::444333666777:role/team/promote-reader")
 	}, ""},
 	{"env-agnostic stack checks no region", "", func(p *ModelPackagePromotePipelineProps) {
@@ -103,6 +105,8 @@ var validationCases = []struct {
 		p.PermissionsBoundaryName = jsii.String("arn:aws:iam::111222333444:policy/pb")
 	}, "expected an IAM policy name (1-128 letters, digits and +=,.@_-), not an ARN or path"},
 	{"approval status", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.ApprovalStatus = jsii.String("approved") }, `ApprovalStatus "approved": expected Approved or PendingManualApproval`},
+	{"verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("md5") }, `VerifyMode "md5": expected checksum or size`},
+	{"empty verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("") }, `VerifyMode "": expected checksum or size`},
 	{"compute size", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.BuildComputeType = jsii.String("HUGE") }, `BuildComputeType "HUGE": expected SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE`},
 	{"source role not IAM", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceRoleArn = jsii.String("arn:aws:sts::444333666777:assumed-role/r/s")

@@ -29,6 +29,7 @@ const (
 	paramApprovalStatus   = "approval_status"
 	paramBuildComputeType = "build_compute_type"
 	paramSourceRoleARN    = "source_role_arn"
+	paramVerifyMode       = "verify_mode"
 )
 
 // envName returns the environment variable Seedfarmer sets for a manifest parameter.
@@ -89,6 +90,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		ApprovalStatus:              opt(paramApprovalStatus),
 		BuildComputeType:            opt(paramBuildComputeType),
 		SourceRoleArn:               opt(paramSourceRoleARN),
+		VerifyMode:                  opt(paramVerifyMode),
 	}
 	if v := getenv(envName(paramRetainOnDelete)); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))

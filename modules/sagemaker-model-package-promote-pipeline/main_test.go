@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
@@ -68,10 +69,11 @@ func TestLoadConfig(t *testing.T) {
 			"SEEDFARMER_PARAMETER_APPROVAL_STATUS":                 "PendingManualApproval",
 			"SEEDFARMER_PARAMETER_BUILD_COMPUTE_TYPE":              "MEDIUM",
 			"SEEDFARMER_PARAMETER_SOURCE_ROLE_ARN":                 "arn:aws:iam::444333666777:role/reader",
+			"SEEDFARMER_PARAMETER_VERIFY_MODE":                     "size",
 		}, check: func(t *testing.T, c *config) {
 			p := c.Props
-			got := []string{*p.EventBusName, *p.TargetModelPackageGroupName, *p.SagemakerProjectId, *p.SagemakerProjectName, *p.KmsKeyArn, *p.ApprovalStatus, *p.BuildComputeType, *p.SourceRoleArn}
-			want := []string{"mlops-bus", "prod", "p-abcdef123456", "mlops", "arn:aws:kms:us-east-1:111222333444:key/abcd", "PendingManualApproval", "MEDIUM", "arn:aws:iam::444333666777:role/reader"}
+			got := []string{*p.EventBusName, *p.TargetModelPackageGroupName, *p.SagemakerProjectId, *p.SagemakerProjectName, *p.KmsKeyArn, *p.ApprovalStatus, *p.BuildComputeType, *p.SourceRoleArn, *p.VerifyMode}
+			want := []string{"mlops-bus", "prod", "p-abcdef123456", "mlops", "arn:aws:kms:us-east-1:111222333444:key/abcd", "PendingManualApproval", "MEDIUM", "arn:aws:iam::444333666777:role/reader", "size"}
 			if !reflect.DeepEqual(got, want) || p.RetainOnDelete == nil || *p.RetainOnDelete {
 				t.Errorf("props = %v retain=%v, want %v retain=false", got, p.RetainOnDelete, want)
 			}
@@ -91,6 +93,8 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: "missing required environment: SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name)"},
 		{name: "bad boolean", edit: map[string]string{"SEEDFARMER_PARAMETER_RETAIN_ON_DELETE": "maybe"},
 			wantErr: `SEEDFARMER_PARAMETER_RETAIN_ON_DELETE "maybe": expected true or false`},
+		{name: "bad verify mode", edit: map[string]string{"SEEDFARMER_PARAMETER_VERIFY_MODE": "strict"},
+			wantErr: `invalid module parameters: VerifyMode "strict": expected checksum or size`},
 		{name: "invalid value", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "Bad_Bucket"},
 			wantErr: `invalid module parameters: TargetBucketName "Bad_Bucket": expected an S3 bucket name`},
 		{name: "placeholder region from the seed", edit: map[string]string{"CDK_DEFAULT_REGION": "xx-xxxx-x"},
@@ -165,6 +169,7 @@ func TestStackWithEventBus(t *testing.T) {
 	env := sampleManifest()
 	env["SEEDFARMER_PARAMETER_EVENT_BUS_NAME"] = "mlops-bus"
 	env["SEEDFARMER_PARAMETER_RETAIN_ON_DELETE"] = "false"
+	env["SEEDFARMER_PARAMETER_VERIFY_MODE"] = "size"
 	c, err := loadConfig(getenv(env))
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +188,19 @@ func TestStackWithEventBus(t *testing.T) {
 	if want := []string{"EventRuleArn", "EventRuleName", "PipelineArn", "PipelineName", "metadata"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("outputs = %v, want %v", names, want)
 	}
+	// verify_mode reaches the promoter as SMCD_VERIFY.
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("CodeBuild environment: %v", r)
+			}
+		}()
+		tmpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]any{
+			"Environment": assertions.Match_ObjectLike(&map[string]any{"EnvironmentVariables": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Name": "SMCD_VERIFY", "Type": "PLAINTEXT", "Value": "size"},
+			})}),
+		})
+	}()
 	meta, _ := json.Marshal(outputs["metadata"])
 	for _, k := range []string{"PipelineArn", "PipelineName", "EventRuleArn", "EventRuleName"} {
 		if !strings.Contains(string(meta), `\"`+k+`\":`) {
