@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // SourceRegistry reads the source model package group (by ARN, possibly in another account).
@@ -287,28 +288,15 @@ func (p *Promoter) targetCopies(ctx context.Context, group string) (copies []Tar
 }
 
 // planObjects resolves every reference to objects (listing prefixes), checks keys, heads each
-// object and rewrites the references to the target layout.
+// object and rewrites the references to the target layout. Keys are checked before any object
+// is headed; the heads run in parallel (ObjectConcurrency), since an S3-prefix model may hold
+// thousands of files.
 func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, version int32, refs []Ref) error {
-	index := map[S3Location]int{}
-	addObject := func(loc S3Location, h *s3.HeadObjectOutput, field string) {
-		if i, ok := index[loc]; ok {
-			plan.Objects[i].Fields = append(plan.Objects[i].Fields, field)
-			return
-		}
-		o := Object{Source: loc, Target: S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)},
-			Size: aws.ToInt64(h.ContentLength), ETag: aws.ToString(h.ETag), VersionID: aws.ToString(h.VersionId),
-			Checksum: ChecksumFromHead(h), SSE: h.ServerSideEncryption}
-		index[loc] = len(plan.Objects)
-		plan.Objects = append(plan.Objects, PlannedObject{Object: o, Fields: []string{field}})
-		plan.TotalBytes += o.Size
+	type wanted struct {
+		loc   S3Location
+		field string
 	}
-	head := func(loc S3Location) (*s3.HeadObjectOutput, error) {
-		h, err := p.SourceStorage.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key), ChecksumMode: s3types.ChecksumModeEnabled})
-		if err != nil {
-			return nil, classify(fmt.Errorf("head source object %s: %w", loc.URI(), err), "source object "+loc.URI())
-		}
-		return h, nil
-	}
+	var want []wanted
 	for _, r := range refs {
 		loc, err := ParseS3URI(aws.ToString(*r.URI))
 		if err != nil {
@@ -321,11 +309,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 			if err := CheckKey(loc.Bucket, loc.Key, -1, false); err != nil {
 				return err
 			}
-			h, err := head(loc)
-			if err != nil {
-				return err
-			}
-			addObject(loc, h, r.Field)
+			want = append(want, wanted{loc, r.Field})
 		case RefPrefix:
 			if loc.Key != "" {
 				if err := CheckKey(loc.Bucket, strings.TrimSuffix(loc.Key, "/"), -1, false); err != nil {
@@ -344,12 +328,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 					if err := CheckKey(loc.Bucket, key, aws.ToInt64(o.Size), true); err != nil {
 						return err
 					}
-					obj := S3Location{Bucket: loc.Bucket, Key: key}
-					h, err := head(obj)
-					if err != nil {
-						return err
-					}
-					addObject(obj, h, r.Field)
+					want = append(want, wanted{S3Location{Bucket: loc.Bucket, Key: key}, r.Field})
 					n++
 				}
 			}
@@ -369,6 +348,49 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 				plan.etags[target] = append(plan.etags[target], r.ETag)
 			}
 		}
+	}
+
+	// Head each distinct object once (one object may back several fields), in parallel.
+	var locs []S3Location
+	index := map[S3Location]int{}
+	for _, w := range want {
+		if _, ok := index[w.loc]; !ok {
+			index[w.loc] = len(locs)
+			locs = append(locs, w.loc)
+		}
+	}
+	opts, err := p.Copier.Options.withDefaults()
+	if err != nil {
+		return err
+	}
+	heads := make([]*s3.HeadObjectOutput, len(locs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.ObjectConcurrency)
+	for i, loc := range locs {
+		g.Go(func() error {
+			h, err := p.SourceStorage.HeadObject(gctx, &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key), ChecksumMode: s3types.ChecksumModeEnabled})
+			if err != nil {
+				return classify(fmt.Errorf("head source object %s: %w", loc.URI(), err), "source object "+loc.URI())
+			}
+			heads[i] = h
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// Objects keep the order of their first reference; plan.Objects[i] is locs[i].
+	for i, loc := range locs {
+		h := heads[i]
+		o := Object{Source: loc, Target: S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)},
+			Size: aws.ToInt64(h.ContentLength), ETag: aws.ToString(h.ETag), VersionID: aws.ToString(h.VersionId),
+			Checksum: ChecksumFromHead(h), SSE: h.ServerSideEncryption}
+		plan.Objects = append(plan.Objects, PlannedObject{Object: o})
+		plan.TotalBytes += o.Size
+	}
+	for _, w := range want {
+		po := &plan.Objects[index[w.loc]]
+		po.Fields = append(po.Fields, w.field)
 	}
 	for i := range plan.Objects {
 		v, err := Verification(plan.Objects[i].Object, p.Copier.Options)
