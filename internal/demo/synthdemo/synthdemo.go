@@ -5,6 +5,7 @@ package synthdemo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -35,7 +36,8 @@ func Run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Fprintln(w, "1. Synthesize the two constructs as a CDK app would (first run compiles the Lambda and CodeBuild binaries from source; later runs reuse them).")
+	fmt.Fprintln(w, "Synthesize the two constructs as a CDK app would: the refresher Lambda and the smcd binary for")
+	fmt.Fprintln(w, "CodeBuild are compiled from this module's source (the first run takes a minute, later runs reuse them).")
 	app := cdktest.NewApp()
 	env := &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("eu-west-1")}
 	endpointStack := awscdk.NewStack(app, jsii.String("DemoEndpoint"), &awscdk.StackProps{Env: env})
@@ -153,7 +155,8 @@ func promoteFacts(t assertions.Template) []string {
 			facts = append(facts, fmt.Sprintf("CodePipeline %v, execution mode %v", props["PipelineType"], props["ExecutionMode"]))
 		case "AWS::Events::Rule":
 			if p, ok := props["EventPattern"].(map[string]any); ok {
-				facts = append(facts, fmt.Sprintf("EventBridge rule on %v: %v %v", props["EventBusName"], p["detail-type"], p["detail"]))
+				detail, _ := json.Marshal(p["detail"])
+				facts = append(facts, fmt.Sprintf("EventBridge rule on bus %v: %v with detail %s", props["EventBusName"], p["detail-type"], detail))
 			}
 		case "AWS::IAM::Role":
 			roles++
