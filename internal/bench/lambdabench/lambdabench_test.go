@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(out.String())
-	if res.BinaryBytes < 1<<20 || res.BinaryBytes > 64<<20 || res.Median <= 0 || res.P99 < res.Median || res.Batches != 5 {
+	if res.BinaryBytes < 1<<20 || res.BinaryBytes > 64<<20 || res.ZipBytes <= 0 || res.ZipBytes >= res.BinaryBytes || res.Median <= 0 || res.P99 < res.Median || res.Batches != 5 {
 		t.Errorf("result %+v", res)
 	}
 	for _, want := range []string{"refresher Lambda binary (linux/arm64, stripped, lambda.norpc):", "handler latency per SQS batch of 3 S3 changes", "median", "p99"} {
