@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export SMCD_PYTHON := $(PYTHON)
 
-.PHONY: all deps test demo bench build lint fmt examples clean
+.PHONY: all deps test race demo bench build lint fmt examples clean
 
 all: test
 
@@ -20,6 +20,7 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is required (>= 1.26): https://go.dev/dl/"; exit 1; }
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required by the CDK (jsii): https://nodejs.org/"; exit 1; }
 	@node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' || { echo "Node.js >= 20 is required, found $$(node --version)"; exit 1; }
+	@command -v gcc >/dev/null || { echo "gcc is required by the race detector in make test (Debian: apt-get install gcc)"; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3 is required for the local AWS emulator (moto)"; exit 1; }
 	@$(PYTHON) -c 'import moto.server, werkzeug, flask' 2>/dev/null || { \
 		echo "moto is missing: installing moto[server]==$(MOTO_VERSION) with pip"; \
@@ -42,7 +43,12 @@ lint:
 ## test: every test; emulator tests start their own moto_server on a free loopback port.
 test: deps lint
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) race
 	$(MAKE) examples
+
+## race: the concurrent runtime (copier worker pools, racing refresher invocations) under the race detector.
+race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 10m ./promotion/... ./refresh/refresher/... ./cmd/package-cleaner/...
 
 examples:
 	cd examples/endpoint-app && $(GO) test -count=1 ./...
