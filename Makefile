@@ -7,6 +7,7 @@ SHELL := /bin/bash
 GO ?= go
 PYTHON ?= python3
 MOTO_VERSION ?= 5.2.1
+STATICCHECK_VERSION ?= v0.8.2
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export SMCD_PYTHON := $(PYTHON)
@@ -39,6 +40,7 @@ fmt:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## test: every test; emulator tests start their own moto_server on a free loopback port.
 test: deps lint

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -54,11 +55,17 @@ func NagFindings(stack awscdk.Stack) []string {
 	ann := assertions.Annotations_FromStack(stack)
 	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 	var out []string
+	// SynthesisMessage is marked deprecated (its definition moved to @aws-cdk/cloud-assembly-api),
+	// but it is still what the Go assertions API returns, with no replacement there yet.
+	//lint:ignore SA1019 see above
+	describe := func(kind string, m *cxapi.SynthesisMessage) string {
+		return fmt.Sprintf("cdk-nag %s at %s: %v", kind, *m.Id, m.Entry.Data) //lint:ignore SA1019 see above
+	}
 	for _, m := range *ann.FindError(jsii.String("*"), match) {
-		out = append(out, fmt.Sprintf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data))
+		out = append(out, describe("error", m))
 	}
 	for _, m := range *ann.FindWarning(jsii.String("*"), match) {
-		out = append(out, fmt.Sprintf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data))
+		out = append(out, describe("warning", m))
 	}
 	return out
 }
