@@ -136,9 +136,19 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 
 	next, ok := p.Other(obs.Config)
 	if !ok {
+		if p.DriftGrace > 0 {
+			if s.Foreign == nil || s.Foreign.Config != obs.Config {
+				s.Foreign = &Foreign{Config: obs.Config, Since: now}
+			}
+			if until := s.Foreign.Since.Add(p.DriftGrace); now.Before(until) {
+				return s, Decision{Kind: Wait, Until: until, Events: events,
+					Reason: fmt.Sprintf("endpoint is on config %q, which is neither A (%s) nor B (%s); waiting until %s for a deployment to settle before reporting drift", obs.Config, p.ConfigA, p.ConfigB, until.Format(time.RFC3339))}
+			}
+		}
 		return s, Decision{Kind: Report, Events: append(events, EventDrift),
 			Reason: fmt.Sprintf("endpoint is on config %q, which is neither A (%s) nor B (%s); refresh paused until it is back on one of them", obs.Config, p.ConfigA, p.ConfigB)}
 	}
+	s.Foreign = nil
 	switch {
 	case s.Desired <= s.Deployed:
 		return s, Decision{Kind: NoOp, Reason: "up to date", Events: events}

@@ -380,3 +380,65 @@ func TestStateJSONRoundTrip(t *testing.T) {
 		t.Errorf("empty state round trip: %v %+v", err, empty)
 	}
 }
+
+// A deployment that changes model or config props moves the endpoint to new configs before (or
+// after) the refresher learns their names: with a DriftGrace, a foreign config is waited out,
+// and reported as drift only when it outlasts the grace.
+func TestDecideDriftGrace(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	p := Policy{ConfigA: "cfg-a", ConfigB: "cfg-b", DriftGrace: 10 * time.Minute}
+	on := func(config string) Observation {
+		return Observation{Found: true, Status: StatusInService, Config: config}
+	}
+	pending := State{Endpoint: "ep", Desired: 2, Deployed: 1, LastChangeAt: t0.Add(-time.Hour)}
+
+	type step struct {
+		at     time.Duration
+		config string
+		kind   Kind
+		drift  bool
+		since  time.Duration // want Foreign.Since = t0 + since; -1: want no Foreign
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"foreign config waited out, then reported", []step{
+			{0, "cfg-new-a", Wait, false, 0},
+			{9 * time.Minute, "cfg-new-a", Wait, false, 0},
+			{10 * time.Minute, "cfg-new-a", Report, true, 0},
+			{20 * time.Minute, "cfg-new-a", Report, true, 0},
+		}},
+		{"back on A within the grace: no drift, and the pending change deploys", []step{
+			{0, "cfg-new-a", Wait, false, 0},
+			{5 * time.Minute, "cfg-a", Update, false, -1},
+		}},
+		{"another foreign config restarts the grace", []step{
+			{0, "cfg-x", Wait, false, 0},
+			{8 * time.Minute, "cfg-y", Wait, false, 8 * time.Minute},
+			{12 * time.Minute, "cfg-y", Wait, false, 8 * time.Minute},
+			{18 * time.Minute, "cfg-y", Report, true, 8 * time.Minute},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := pending
+			for i, st := range tc.steps {
+				var d Decision
+				s, d = Decide(s, on(st.config), t0.Add(st.at), p)
+				drift := slices.Contains(d.Events, EventDrift)
+				if d.Kind != st.kind || drift != st.drift {
+					t.Fatalf("step %d (%v on %s): %v events %v (%s), want %v drift=%v", i, st.at, st.config, d.Kind, d.Events, d.Reason, st.kind, st.drift)
+				}
+				switch {
+				case st.since < 0 && s.Foreign != nil:
+					t.Fatalf("step %d: Foreign %+v, want none", i, s.Foreign)
+				case st.since >= 0 && (s.Foreign == nil || s.Foreign.Config != st.config || !s.Foreign.Since.Equal(t0.Add(st.since))):
+					t.Fatalf("step %d: Foreign %+v, want %s since %v", i, s.Foreign, st.config, t0.Add(st.since))
+				}
+				if d.Kind == Wait && !d.Until.Equal(s.Foreign.Since.Add(p.DriftGrace)) {
+					t.Fatalf("step %d: Until %v, want the end of the grace", i, d.Until)
+				}
+			}
+		})
+	}
+}

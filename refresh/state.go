@@ -30,12 +30,21 @@ type State struct {
 	// Seen maps object keys to the newest S3 sequencer accepted for them, so duplicate and
 	// out-of-order deliveries of the same change are ignored.
 	Seen map[string]string `json:"seen,omitempty"`
+	// Foreign is the config neither A nor B that the endpoint was first seen on, while
+	// Policy.DriftGrace runs; nil when the endpoint is on A or B.
+	Foreign *Foreign `json:"foreign,omitempty"`
 	// Version is owned by the store: the item version this state was read at (0: new).
 	Version int64 `json:"version"`
 }
 
 // Pending reports whether accepted changes wait for a deployment (and are not known to fail).
 func (s State) Pending() bool { return s.Desired > s.Deployed && s.Desired > s.Failed }
+
+// Foreign records since when the endpoint is on a config that is neither A nor B.
+type Foreign struct {
+	Config string    `json:"config"`
+	Since  time.Time `json:"since"`
+}
 
 // Deployment is an UpdateEndpoint this refresher decided to make.
 type Deployment struct {
@@ -91,6 +100,12 @@ type Policy struct {
 	// it (default DefaultIntentTimeout). Until then other passes wait instead of declaring it
 	// lost; it must exceed the refresher function's timeout.
 	IntentTimeout time.Duration
+	// DriftGrace is how long the endpoint may sit on a config that is neither A nor B before
+	// Decide reports drift. A CDK deployment that changes model or config props moves the
+	// endpoint to new content-named configs and gives the refresher the new A/B names in the
+	// same deployment, in no fixed order; the grace keeps that window from raising the drift
+	// alarm. Zero reports at once (what a person running smcd wants).
+	DriftGrace time.Duration
 }
 
 // DefaultMaxSeen bounds how many object keys State.Seen remembers.

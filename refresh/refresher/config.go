@@ -25,6 +25,9 @@ type Config struct {
 	// QuietPeriod and MarkerKey tune the debounce (refresh.Policy).
 	QuietPeriod time.Duration
 	MarkerKey   string
+	// DriftGrace is refresh.Policy.DriftGrace: LoadConfig (the Lambda) defaults it to
+	// DefaultDriftGrace; zero, as smcd uses, reports a foreign config at once.
+	DriftGrace time.Duration
 	// Watch says which S3 changes count. A zero Watch accepts every S3 event (smcd events
 	// replay without --bucket); the Lambda always sets it.
 	Watch Watch
@@ -39,7 +42,7 @@ type Config struct {
 
 // Policy returns the pure core's view of c.
 func (c Config) Policy() refresh.Policy {
-	return refresh.Policy{ConfigA: c.ConfigA, ConfigB: c.ConfigB, QuietPeriod: c.QuietPeriod, MarkerKey: c.MarkerKey}
+	return refresh.Policy{ConfigA: c.ConfigA, ConfigB: c.ConfigB, QuietPeriod: c.QuietPeriod, MarkerKey: c.MarkerKey, DriftGrace: c.DriftGrace}
 }
 
 // Watch is the set of S3 objects whose changes trigger a refresh (EnvWatch).
@@ -106,6 +109,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvQuietPeriod); v != "" {
 		if c.QuietPeriod, err = time.ParseDuration(v); err != nil || c.QuietPeriod < 0 {
 			return Config{}, fmt.Errorf("refresher configuration: %s %q: expected a non-negative Go duration such as 0s or 2m", EnvQuietPeriod, v)
+		}
+	}
+	c.DriftGrace = DefaultDriftGrace
+	if v := getenv(EnvDriftGrace); v != "" {
+		if c.DriftGrace, err = time.ParseDuration(v); err != nil || c.DriftGrace < 0 {
+			return Config{}, fmt.Errorf("refresher configuration: %s %q: expected a non-negative Go duration such as 0s or 10m", EnvDriftGrace, v)
 		}
 	}
 	if v := getenv(EnvRetainAllVariantProperties); v != "" {

@@ -1,5 +1,7 @@
 package refresher
 
+import "time"
+
 // Environment variables of the refresher Lambda. The endpoint construct sets them; Load reads
 // them. They are the whole contract between the two, so both sides use these constants.
 const (
@@ -22,6 +24,10 @@ const (
 	// EnvDeploymentConfig is optional JSON in the SageMaker API's DeploymentConfig shape
 	// (BlueGreenUpdatePolicy, RollingUpdatePolicy, AutoRollbackConfiguration).
 	EnvDeploymentConfig = "SMCD_DEPLOYMENT_CONFIG"
+	// EnvDriftGrace is a Go duration: how long the endpoint may sit on a config that is neither
+	// A nor B before the refresher reports drift (default DefaultDriftGrace), so a CDK deployment
+	// that replaces the A/B configs does not raise the drift alarm while it settles.
+	EnvDriftGrace = "SMCD_DRIFT_GRACE"
 	// EnvMetricsNamespace is the CloudWatch namespace of the embedded metrics (default SagemakerCD).
 	EnvMetricsNamespace = "SMCD_METRICS_NAMESPACE"
 )
@@ -38,6 +44,11 @@ const (
 	TagConfigA = TagPrefix + "config-a"
 	TagConfigB = TagPrefix + "config-b"
 )
+
+// DefaultDriftGrace is the drift grace of the Lambda when EnvDriftGrace is unset: longer than a
+// deployment needs to move the endpoint and the refresher's settings, shorter than the
+// drift alarm's patience.
+const DefaultDriftGrace = 10 * time.Minute
 
 // DefaultMetricsNamespace is the CloudWatch namespace when EnvMetricsNamespace is unset.
 const DefaultMetricsNamespace = "SagemakerCD"

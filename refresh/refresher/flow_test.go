@@ -331,6 +331,46 @@ func TestDrift(t *testing.T) {
 	}
 }
 
+// With the Lambda's drift grace (a CDK deployment replacing A/B settles meanwhile), a foreign
+// config is waited out without a Drift metric, then reported once it outlasts the grace.
+func TestDriftGrace(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, refreshertest.Options{Name: "settling", UpdateSeconds: 0.2})
+	s.Config.DriftGrace = refresher.DefaultDriftGrace
+	var metrics, logs bytes.Buffer
+	h := s.Handler(&metrics, &logs)
+	now := time.Now()
+	h.Reconciler.Clock = func() time.Time { return now }
+	foreign := s.Config.Endpoint + "-next-a"
+	if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
+		EndpointConfigName: aws.String(foreign),
+		ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(s.Config.Endpoint),
+			InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SageMaker.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(s.Config.Endpoint), EndpointConfigName: aws.String(foreign)}); err != nil {
+		t.Fatal(err)
+	}
+	waitInService(t, s, foreign)
+
+	mustInvoke(t, h, schedule(t))
+	now = now.Add(refresher.DefaultDriftGrace - time.Second)
+	mustInvoke(t, h, schedule(t))
+	if got := metricCounts(t, metrics.String())[refresher.MetricDrift]; got != 0 {
+		t.Fatalf("Drift = %v within the grace, want 0", got)
+	}
+	if st := loadState(t, s); st.Foreign == nil || st.Foreign.Config != foreign {
+		t.Fatalf("state does not record the foreign config: %+v", st)
+	}
+	now = now.Add(2 * time.Second)
+	mustInvoke(t, h, schedule(t))
+	if got := metricCounts(t, metrics.String())[refresher.MetricDrift]; got != 1 {
+		t.Fatalf("Drift = %v after the grace, want 1", got)
+	}
+	expectEndpoint(t, s, "InService", foreign, 1)
+}
+
 func TestConcurrentInvocationsStartOneUpdate(t *testing.T) {
 	s := newStack(t, refreshertest.Options{Name: "racing", UpdateSeconds: 2})
 	const workers = 4

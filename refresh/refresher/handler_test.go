@@ -195,7 +195,7 @@ func TestLoadConfig(t *testing.T) {
 				c.Watch.Matches("other", "churn/model.tar.gz") || c.Watch.Matches("models", "fraud/model.tar.gz") {
 				t.Errorf("watch %+v", c.Watch)
 			}
-			if p := c.Policy(); p.ConfigA != "churn-a" || p.ConfigB != "churn-b" {
+			if p := c.Policy(); p.ConfigA != "churn-a" || p.ConfigB != "churn-b" || p.DriftGrace != refresher.DefaultDriftGrace {
 				t.Errorf("policy %+v", p)
 			}
 		}},
@@ -220,6 +220,12 @@ func TestLoadConfig(t *testing.T) {
 		{"watch not JSON", with(refresher.EnvWatch, "models"), "SMCD_WATCH \"models\"", nil},
 		{"watch unknown field", with(refresher.EnvWatch, `{"bucket":"m","prefix":"x"}`), "unknown field", nil},
 		{"watch without bucket", with(refresher.EnvWatch, `{"filters":[]}`), "has no bucket", nil},
+		{"drift grace", with(refresher.EnvDriftGrace, "0s"), "", func(t *testing.T, c refresher.Config) {
+			if c.Policy().DriftGrace != 0 {
+				t.Errorf("drift grace %v, want 0 (report at once)", c.Policy().DriftGrace)
+			}
+		}},
+		{"bad drift grace", with(refresher.EnvDriftGrace, "ten minutes"), "SMCD_DRIFT_GRACE \"ten minutes\"", nil},
 		{"bad quiet period", with(refresher.EnvQuietPeriod, "5"), "SMCD_QUIET_PERIOD \"5\"", nil},
 		{"negative quiet period", with(refresher.EnvQuietPeriod, "-1s"), "non-negative", nil},
 		{"bad retain", with(refresher.EnvRetainAllVariantProperties, "yes please"), "expected true or false", nil},
