@@ -222,7 +222,7 @@ func TestLatency(t *testing.T) {
 		p99Max  float64
 	}{
 		// Retraining-style traffic: most uploads find the endpoint idle.
-		{"one upload every 6h on average", 6 * time.Hour, 1.05, 1.75},
+		{"one upload every 6h on average", 6 * time.Hour, 1.05, 1.7}, // DESIGN: p99 <= 1.7 D
 		// Busy traffic: more uploads arrive during an update and wait for it.
 		{"one upload every 1h on average", time.Hour, 1.05, 2.05},
 		{"one upload every 10m on average", 10 * time.Minute, 1.6, 2.05},
