@@ -176,6 +176,22 @@ type TargetCopy struct {
 	ARN       string
 	SourceARN string
 	Status    types.ModelApprovalStatus
+	// ApprovalDescription is the copy's; RejectionNote(SourceARN) marks a copy that a promotion
+	// pass set to Rejected because its source was.
+	ApprovalDescription string
+}
+
+// RejectionNote is the ApprovalDescription a promotion pass gives a target copy it sets to
+// Rejected because its source package is Rejected. Only copies carrying it are re-approved when
+// the source is approved again: a copy rejected in the target by a person stays Rejected.
+func RejectionNote(sourceARN string) string {
+	return "source model package " + sourceARN + " was rejected"
+}
+
+// ReapprovalNote is the ApprovalDescription of a copy set back from Rejected because its source
+// package is Approved again.
+func ReapprovalNote(sourceARN string) string {
+	return "source model package " + sourceARN + " is Approved again"
 }
 
 // Action is what one promotion pass does.
@@ -187,6 +203,10 @@ const (
 	ActionPromote Action = "promote"
 	// ActionUpToDate: the target already holds a copy of the latest approved package.
 	ActionUpToDate Action = "up-to-date"
+	// ActionReapprove: the target holds a copy of the latest approved package that an earlier
+	// pass set to Rejected (its source was Rejected, then approved again). The copy's status is
+	// set back to the configured approval status; nothing is copied.
+	ActionReapprove Action = "re-approve"
 	// ActionNothingApproved: the source group has no approved package; nothing to promote.
 	ActionNothingApproved Action = "nothing-approved"
 )
@@ -197,15 +217,23 @@ type Decision struct {
 	// Reject lists target copies whose source package is now Rejected and that are not yet
 	// Rejected themselves.
 	Reject []TargetCopy
-	// Existing is the target copy of the latest approved package (ActionUpToDate).
+	// Existing is the target copy of the latest approved package (ActionUpToDate,
+	// ActionReapprove).
 	Existing *TargetCopy
+	// Status is the approval status ActionReapprove sets on Existing.
+	Status types.ModelApprovalStatus
 	// Reason explains the decision in words.
 	Reason string
 }
 
 // Decide compares the latest approved source package (nil when none), the set of source packages
-// now Rejected, and the target copies found by lineage.
-func Decide(latest *types.ModelPackageSummary, rejected map[string]bool, copies []TargetCopy) Decision {
+// now Rejected, and the target copies found by lineage. status is the approval status promoted
+// packages get ("" means Approved): a copy of the latest approved package that a promotion pass
+// rejected (RejectionNote) is set back to it.
+func Decide(latest *types.ModelPackageSummary, rejected map[string]bool, copies []TargetCopy, status types.ModelApprovalStatus) Decision {
+	if status == "" {
+		status = types.ModelApprovalStatusApproved
+	}
 	var d Decision
 	for _, c := range copies {
 		if rejected[c.SourceARN] && c.Status != types.ModelApprovalStatusRejected {
@@ -219,12 +247,25 @@ func Decide(latest *types.ModelPackageSummary, rejected map[string]bool, copies 
 	}
 	src := deref(latest.ModelPackageArn)
 	for _, c := range copies {
-		if c.SourceARN == src {
-			c := c
-			d.Action, d.Existing = ActionUpToDate, &c
-			d.Reason = fmt.Sprintf("%s (latest Approved) is already promoted as %s", src, c.ARN)
-			return d
+		if c.SourceARN != src {
+			continue
 		}
+		c := c
+		d.Existing = &c
+		switch {
+		case c.Status == types.ModelApprovalStatusRejected && c.ApprovalDescription == RejectionNote(src):
+			d.Action, d.Status = ActionReapprove, status
+			d.Reason = fmt.Sprintf("%s (latest Approved) is promoted as %s, which was set to Rejected when its source was; the source is Approved again, so the copy is set to %s (nothing copied)",
+				src, c.ARN, status)
+		case c.Status == types.ModelApprovalStatusRejected:
+			d.Action = ActionUpToDate
+			d.Reason = fmt.Sprintf("%s (latest Approved) is already promoted as %s, which was Rejected in the target (%q), not by a promotion; left Rejected",
+				src, c.ARN, c.ApprovalDescription)
+		default:
+			d.Action = ActionUpToDate
+			d.Reason = fmt.Sprintf("%s (latest Approved) is already promoted as %s", src, c.ARN)
+		}
+		return d
 	}
 	d.Action = ActionPromote
 	d.Reason = fmt.Sprintf("%s is the newest Approved package (version %d, created %s) and has no copy in the target group",

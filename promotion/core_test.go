@@ -47,32 +47,44 @@ func TestLatestApproved(t *testing.T) {
 
 func TestDecide(t *testing.T) {
 	latest := summary("src/2", 2, "Approved", 2)
+	rejectedBySmcd := promotion.RejectionNote("src/2")
 	tests := []struct {
 		name       string
 		latest     *types.ModelPackageSummary
 		rejected   map[string]bool
 		copies     []promotion.TargetCopy
+		status     types.ModelApprovalStatus
 		want       promotion.Action
 		wantReject []string
+		wantStatus types.ModelApprovalStatus // ActionReapprove only
 	}{
-		{"first promotion", &latest, nil, nil, promotion.ActionPromote, nil},
-		{"already promoted", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "Approved"}}, promotion.ActionUpToDate, nil},
-		{"already promoted for manual approval", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "PendingManualApproval"}}, promotion.ActionUpToDate, nil},
-		{"newer package than the copy", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, promotion.ActionPromote, nil},
-		{"rejected source: reject copy then promote", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Approved"}}, promotion.ActionPromote, []string{"t/3"}},
-		{"copy already rejected", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Rejected"}, {ARN: "t/2", SourceARN: "src/2", Status: "Approved"}}, promotion.ActionUpToDate, nil},
-		{"nothing approved still rejects", nil, map[string]bool{"src/1": true}, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, promotion.ActionNothingApproved, []string{"t/1"}},
-		{"nothing approved, nothing promoted", nil, nil, nil, promotion.ActionNothingApproved, nil},
+		{"first promotion", &latest, nil, nil, "", promotion.ActionPromote, nil, ""},
+		{"already promoted", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "Approved"}}, "", promotion.ActionUpToDate, nil, ""},
+		{"already promoted for manual approval", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "PendingManualApproval"}}, "PendingManualApproval", promotion.ActionUpToDate, nil, ""},
+		{"pending copy is left for its reviewer when the status is now Approved", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "PendingManualApproval"}}, "Approved", promotion.ActionUpToDate, nil, ""},
+		{"approved copy is not demoted when the status is now PendingManualApproval", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/2", Status: "Approved"}}, "PendingManualApproval", promotion.ActionUpToDate, nil, ""},
+		{"newer package than the copy", &latest, nil, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, "", promotion.ActionPromote, nil, ""},
+		{"rejected source: reject copy then promote", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Approved"}}, "", promotion.ActionPromote, []string{"t/3"}, ""},
+		{"copy already rejected", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/3", SourceARN: "src/3", Status: "Rejected"}, {ARN: "t/2", SourceARN: "src/2", Status: "Approved"}}, "", promotion.ActionUpToDate, nil, ""},
+		{"source approved again: copy rejected by a pass is re-approved", &latest, nil, []promotion.TargetCopy{{ARN: "t/2", SourceARN: "src/2", Status: "Rejected", ApprovalDescription: rejectedBySmcd}}, "", promotion.ActionReapprove, nil, "Approved"},
+		{"source approved again: back to PendingManualApproval when configured", &latest, nil, []promotion.TargetCopy{{ARN: "t/2", SourceARN: "src/2", Status: "Rejected", ApprovalDescription: rejectedBySmcd}}, "PendingManualApproval", promotion.ActionReapprove, nil, "PendingManualApproval"},
+		{"re-approve and reject another copy in one pass", &latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{{ARN: "t/2", SourceARN: "src/2", Status: "Rejected", ApprovalDescription: rejectedBySmcd}, {ARN: "t/3", SourceARN: "src/3", Status: "Approved"}}, "", promotion.ActionReapprove, []string{"t/3"}, "Approved"},
+		{"copy rejected by a person in the target stays rejected", &latest, nil, []promotion.TargetCopy{{ARN: "t/2", SourceARN: "src/2", Status: "Rejected", ApprovalDescription: "fails the fairness review"}}, "", promotion.ActionUpToDate, nil, ""},
+		{"nothing approved still rejects", nil, map[string]bool{"src/1": true}, []promotion.TargetCopy{{ARN: "t/1", SourceARN: "src/1", Status: "Approved"}}, "", promotion.ActionNothingApproved, []string{"t/1"}, ""},
+		{"nothing approved, nothing promoted", nil, nil, nil, "", promotion.ActionNothingApproved, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := promotion.Decide(tc.latest, tc.rejected, tc.copies)
+			d := promotion.Decide(tc.latest, tc.rejected, tc.copies, tc.status)
 			var rejected []string
 			for _, r := range d.Reject {
 				rejected = append(rejected, r.ARN)
 			}
-			if d.Action != tc.want || fmt.Sprint(rejected) != fmt.Sprint(tc.wantReject) || d.Reason == "" {
-				t.Errorf("got %s reject %v (%q), want %s reject %v", d.Action, rejected, d.Reason, tc.want, tc.wantReject)
+			if d.Action != tc.want || fmt.Sprint(rejected) != fmt.Sprint(tc.wantReject) || d.Reason == "" || d.Status != tc.wantStatus {
+				t.Errorf("got %s reject %v status %q (%q), want %s reject %v status %q", d.Action, rejected, d.Status, d.Reason, tc.want, tc.wantReject, tc.wantStatus)
+			}
+			if (d.Action == promotion.ActionUpToDate || d.Action == promotion.ActionReapprove) && (d.Existing == nil || d.Existing.SourceARN != "src/2") {
+				t.Errorf("%s without the existing copy of src/2: %+v", d.Action, d.Existing)
 			}
 		})
 	}

@@ -33,9 +33,17 @@ func ExampleDecide() {
 	d := promotion.Decide(&latest, map[string]bool{"src/3": true}, []promotion.TargetCopy{
 		{ARN: "tgt/1", SourceARN: "src/2", Status: types.ModelApprovalStatusApproved},
 		{ARN: "tgt/2", SourceARN: "src/3", Status: types.ModelApprovalStatusApproved},
-	})
+	}, types.ModelApprovalStatusApproved)
 	fmt.Println(d.Action, d.Reject[0].ARN)
-	// Output: up-to-date tgt/2
+
+	// src/2 was rejected (and its copy with it), then approved again: the copy is set back.
+	d = promotion.Decide(&latest, nil, []promotion.TargetCopy{
+		{ARN: "tgt/1", SourceARN: "src/2", Status: types.ModelApprovalStatusRejected, ApprovalDescription: promotion.RejectionNote("src/2")},
+	}, types.ModelApprovalStatusApproved)
+	fmt.Println(d.Action, d.Existing.ARN, d.Status)
+	// Output:
+	// up-to-date tgt/2
+	// re-approve tgt/1 Approved
 }
 
 func ExampleCheckKey() {

@@ -120,6 +120,8 @@ type Result struct {
 	TargetARN string
 	// Rejected lists target packages set to Rejected because their source is Rejected.
 	Rejected []TargetCopy
+	// Status is the approval status ActionReapprove set on TargetARN.
+	Status   types.ModelApprovalStatus
 	Objects  []Copied
 	Bytes    int64
 	Verified bool
@@ -183,7 +185,7 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	plan.CreateGroup = !exists
-	plan.Decision = Decide(latest, rejected, copies)
+	plan.Decision = Decide(latest, rejected, copies, p.Config.ApprovalStatus)
 	if plan.Action != ActionPromote {
 		return plan, nil
 	}
@@ -280,7 +282,8 @@ func (p *Promoter) targetCopies(ctx context.Context, group string) (copies []Tar
 				return nil, true, fmt.Errorf("describe target model package %s: %w", aws.ToString(s.ModelPackageArn), err)
 			}
 			if src := d.CustomerMetadataProperties[LineageKey]; src != "" {
-				copies = append(copies, TargetCopy{ARN: aws.ToString(d.ModelPackageArn), SourceARN: src, Status: d.ModelApprovalStatus})
+				copies = append(copies, TargetCopy{ARN: aws.ToString(d.ModelPackageArn), SourceARN: src, Status: d.ModelApprovalStatus,
+					ApprovalDescription: aws.ToString(d.ApprovalDescription)})
 			}
 		}
 	}
@@ -415,7 +418,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 			ModelPackageArn:     aws.String(c.ARN),
 			ModelApprovalStatus: types.ModelApprovalStatusRejected,
-			ApprovalDescription: aws.String("source model package " + c.SourceARN + " was rejected"),
+			ApprovalDescription: aws.String(RejectionNote(c.SourceARN)),
 		}); err != nil {
 			return nil, fmt.Errorf("reject target model package %s: %w", c.ARN, err)
 		}
@@ -425,6 +428,18 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 	switch plan.Action {
 	case ActionUpToDate:
 		res.SourceARN, res.TargetARN, res.Verified = plan.Existing.SourceARN, plan.Existing.ARN, true
+	case ActionReapprove:
+		c := *plan.Existing
+		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
+			ModelPackageArn:     aws.String(c.ARN),
+			ModelApprovalStatus: plan.Status,
+			ApprovalDescription: aws.String(ReapprovalNote(c.SourceARN)),
+		}); err != nil {
+			return nil, fmt.Errorf("re-approve target model package %s: %w", c.ARN, err)
+		}
+		// The copy's artifacts were verified when it was promoted; nothing is copied again.
+		res.SourceARN, res.TargetARN, res.Verified = c.SourceARN, c.ARN, true
+		res.Status = plan.Status
 	case ActionPromote:
 		res.SourceARN = aws.ToString(plan.Source.ModelPackageArn)
 		objs := make([]Object, len(plan.Objects))

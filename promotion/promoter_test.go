@@ -310,6 +310,73 @@ func TestRejectionFlow(t *testing.T) {
 	}
 }
 
+// TestReapprovalFlow: Approved, promoted, rejected at the source (the copy is set to Rejected),
+// approved again at the source: the copy is set back to the configured status without copying,
+// and a copy rejected in the target by a person is left Rejected.
+func TestReapprovalFlow(t *testing.T) {
+	tests := []struct {
+		name   string
+		status types.ModelApprovalStatus
+	}{
+		{"back to Approved", ""},
+		{"back to PendingManualApproval", types.ModelApprovalStatusPendingManualApproval},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ApprovalStatus: tc.status}, promotion.CopierOptions{}, false)
+			want := tc.status
+			if want == "" {
+				want = types.ModelApprovalStatusApproved
+			}
+			targetStatus := func() (types.ModelApprovalStatus, string) {
+				pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
+				if len(pkgs) != 1 {
+					t.Fatalf("%d target packages, want 1", len(pkgs))
+				}
+				return pkgs[0].ModelApprovalStatus, aws.ToString(pkgs[0].ApprovalDescription)
+			}
+			first := must[*promotion.Result](t)(p.Promote(ctx))
+			if first.Action != promotion.ActionPromote {
+				t.Fatalf("first pass %+v", first)
+			}
+			if err := env.Reject(ctx, v1); err != nil {
+				t.Fatal(err)
+			}
+			second := must[*promotion.Result](t)(p.Promote(ctx))
+			if second.Action != promotion.ActionNothingApproved || len(second.Rejected) != 1 {
+				t.Fatalf("after rejection %+v", second)
+			}
+			if st, _ := targetStatus(); st != types.ModelApprovalStatusRejected {
+				t.Fatalf("copy is %s after the source was rejected", st)
+			}
+			must[*sagemaker.UpdateModelPackageOutput](t)(env.SourceSM.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
+				ModelPackageArn: aws.String(v1), ModelApprovalStatus: types.ModelApprovalStatusApproved}))
+			third := must[*promotion.Result](t)(p.Promote(ctx))
+			if third.Action != promotion.ActionReapprove || third.TargetARN != first.TargetARN || third.Status != want || len(third.Objects) != 0 {
+				t.Fatalf("after re-approval %+v, want re-approve of %s to %s without copies", third, first.TargetARN, want)
+			}
+			if st, note := targetStatus(); st != want || note != promotion.ReapprovalNote(v1) {
+				t.Fatalf("copy is %s (%q) after the source was approved again, want %s", st, note, want)
+			}
+			fourth := must[*promotion.Result](t)(p.Promote(ctx))
+			if fourth.Action != promotion.ActionUpToDate {
+				t.Fatalf("fourth pass %+v, want up to date", fourth)
+			}
+			// A person rejects the copy in the target: promotion passes leave it Rejected.
+			must[*sagemaker.UpdateModelPackageOutput](t)(env.TargetSM.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
+				ModelPackageArn: aws.String(first.TargetARN), ModelApprovalStatus: types.ModelApprovalStatusRejected, ApprovalDescription: aws.String("fails the target's review")}))
+			fifth := must[*promotion.Result](t)(p.Promote(ctx))
+			if st, _ := targetStatus(); fifth.Action != promotion.ActionUpToDate || st != types.ModelApprovalStatusRejected || !strings.Contains(fifth.Reason, "not by a promotion") {
+				t.Fatalf("after a rejection in the target: %+v, copy %s; want it left Rejected", fifth, st)
+			}
+		})
+	}
+}
+
 func TestReadByARNWithResourcePolicy(t *testing.T) {
 	ctx, env := newEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))

@@ -91,7 +91,9 @@ into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pin
 ETag seen while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
 (size and CRC checksum, or ETag), and only then is the package registered, with the source
 package ARN recorded as lineage. Re-runs converge: a package already promoted is not promoted
-again, and a promoted package whose source is now Rejected is set to Rejected.
+again, a promoted package whose source is now Rejected is set to Rejected, and when that source
+is approved again its copy is set back to --approval-status ("re-approved", nothing copied). A
+copy rejected in the target by a person (another approval description) is left Rejected.
 
 Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
 full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart
@@ -107,7 +109,7 @@ SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SM
 SMCD_VERIFY.
 
 Exit codes:
-  0  promoted, already up to date, or nothing approved (the message says which)
+  0  promoted, re-approved, already up to date, or nothing approved (the message says which)
   2  bad input (ARN, bucket name, approval status, verify mode, output format, unsafe source keys)
   3  access denied (source group, bucket or key policy, or the role to assume)
   4  not found (source group, package, bucket or object)
@@ -373,6 +375,8 @@ func message(res *promotion.Result) string {
 		return fmt.Sprintf("promoted %s as %s (%d objects, %s, verified)", res.SourceARN, res.TargetARN, len(res.Objects), humanBytes(res.Bytes))
 	case promotion.ActionUpToDate:
 		return "already up to date: " + res.Reason
+	case promotion.ActionReapprove:
+		return fmt.Sprintf("re-approved %s in the target (now %s): its source %s is Approved again; nothing copied", res.TargetARN, res.Status, res.SourceARN)
 	default:
 		return "nothing approved: " + res.Reason + "; nothing to promote"
 	}
@@ -411,6 +415,9 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan, verify promotio
 	fmt.Fprintf(w, "decision: %s\n  why: %s\n", plan.Action, plan.Reason)
 	for _, r := range plan.Reject {
 		fmt.Fprintf(w, "would reject %s (its source %s is Rejected)\n", r.ARN, r.SourceARN)
+	}
+	if plan.Action == promotion.ActionReapprove {
+		fmt.Fprintf(w, "would set %s back to %s (its source %s is Approved again); nothing to copy\n", plan.Existing.ARN, plan.Status, plan.Existing.SourceARN)
 	}
 	if plan.Action != promotion.ActionPromote {
 		return nil

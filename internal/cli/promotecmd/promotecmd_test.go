@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli"
@@ -304,5 +305,39 @@ func TestGrantsJSON(t *testing.T) {
 	if g.ModelPackageGroupPolicy["Version"] != "2012-10-17" || len(g.BucketPolicies) != 2 || len(g.KMSKeyPolicyStatements) != 1 ||
 		g.EventRule.TargetARN != "arn:aws:events:us-east-1:111222333444:event-bus/default" || g.TargetEventBusPolicy["Statement"] == nil {
 		t.Errorf("grants %s", out)
+	}
+}
+
+// TestReapprovedAfterRejection: v2 promoted, rejected at the source (its copy is rejected and v1
+// promoted), approved again: the dry run and the run say the copy is set back, not "up to date".
+func TestReapprovedAfterRejection(t *testing.T) {
+	s := newSource(t)
+	ctx := context.Background()
+	args := []string{"promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN}
+	if code, out, errOut := smcd(t, nil, args...); code != 0 || !strings.HasPrefix(out, "promoted "+s.v2) {
+		t.Fatalf("first run: exit %d, %q %q", code, out, errOut)
+	}
+	if err := s.env.Reject(ctx, s.v2); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := smcd(t, nil, args...)
+	if code != 0 || !strings.HasPrefix(out, "rejected ") {
+		t.Fatalf("after rejection: exit %d, %q %q", code, out, errOut)
+	}
+	if _, err := s.env.SourceSM.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{ModelPackageArn: aws.String(s.v2), ModelApprovalStatus: types.ModelApprovalStatusApproved}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = smcd(t, nil, append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "decision: re-approve") || !strings.Contains(out, "back to Approved (its source "+s.v2+" is Approved again); nothing to copy") {
+		t.Fatalf("dry run: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, errOut = smcd(t, nil, append(args, "--output", "json")...)
+	var sum promotecmd.Summary
+	if err := json.Unmarshal([]byte(out), &sum); code != 0 || err != nil || sum.Result != "re-approve" || sum.SourceARN != s.v2 || sum.Objects != 0 ||
+		!strings.HasPrefix(sum.Message, "re-approved arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/") || !strings.Contains(sum.Message, "nothing copied") {
+		t.Fatalf("re-approval run: exit %d, %q %q (%v)", code, out, errOut, err)
+	}
+	if code, out, _ := smcd(t, nil, args...); code != 0 || !strings.HasPrefix(out, "already up to date: "+s.v2) {
+		t.Errorf("after re-approval: exit %d, %q", code, out)
 	}
 }
