@@ -260,7 +260,7 @@ func TestBuildGrants(t *testing.T) {
 	}
 	all, _ := json.Marshal(g)
 	for _, want := range []string{"sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage",
-		"model-package/churn/*", "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:ListBucket", "kms:Decrypt", "kms:DescribeKey",
+		"model-package/churn/*", "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:ListBucket", "kms:Decrypt",
 		"SageMaker Model Package State Change", "aws.sagemaker", "Rejected", "arn:aws:events:eu-west-1:111222333444:event-bus/default",
 		"events:PutEvents", "arn:aws:iam::444333666777:root", "arn:aws:iam::111222333444:root"} {
 		if !strings.Contains(string(all), want) {
@@ -269,6 +269,50 @@ func TestBuildGrants(t *testing.T) {
 	}
 	if _, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn", TargetAccountID: "12"}); err == nil {
 		t.Error("a 2-digit account was accepted")
+	}
+}
+
+// TestGrantsCopyStatements checks the statements the copies rely on: the bucket policy allows
+// exactly the reads a pinned, tag-preserving copy makes, and the key policy lets the target
+// account decrypt only through S3 in the group's region.
+func TestGrantsCopyStatements(t *testing.T) {
+	g, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn",
+		TargetAccountID: "111222333444", Buckets: []string{"models-a"}, KMSKeyARN: "arn:aws:kms:eu-west-1:444333666777:key/abcd-1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type statement struct {
+		Sid       string
+		Principal map[string]string
+		Action    any
+		Resource  string
+		Condition map[string]map[string]string
+	}
+	var bucket struct{ Statement []statement }
+	if err := json.Unmarshal(g.BucketPolicies["models-a"], &bucket); err != nil {
+		t.Fatal(err)
+	}
+	var objects *statement
+	for i := range bucket.Statement {
+		if bucket.Statement[i].Resource == "arn:aws:s3:::models-a/*" {
+			objects = &bucket.Statement[i]
+		}
+	}
+	wantObjectActions := []any{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"}
+	if objects == nil || fmt.Sprint(objects.Action) != fmt.Sprint(wantObjectActions) || objects.Principal["AWS"] != "arn:aws:iam::111222333444:root" {
+		t.Errorf("object statement %+v, want %v for the target account", objects, wantObjectActions)
+	}
+	var key []statement
+	if err := json.Unmarshal(g.KMSKeyPolicyStatements, &key); err != nil {
+		t.Fatal(err)
+	}
+	wantCondition := map[string]map[string]string{"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:CallerAccount": "111222333444"}}
+	if len(key) != 1 || key[0].Action != "kms:Decrypt" || key[0].Principal["AWS"] != "arn:aws:iam::111222333444:root" ||
+		fmt.Sprint(key[0].Condition) != fmt.Sprint(wantCondition) {
+		t.Errorf("key statements %+v, want kms:Decrypt for the target account with %v", key, wantCondition)
+	}
+	if len(g.Notes) == 0 || g.Notes[0] != promotion.CopyPrincipalNote || !strings.Contains(g.Notes[0], "always run as the target account") {
+		t.Errorf("notes %q lack the copy principal", g.Notes)
 	}
 }
 

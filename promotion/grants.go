@@ -34,7 +34,18 @@ type Grants struct {
 	EventRule EventRuleGrant `json:"eventRule"`
 	// TargetEventBusPolicy is applied in the target account (PutPermission / bus policy).
 	TargetEventBusPolicy json.RawMessage `json:"targetEventBusPolicy"`
+	// Notes explain who uses which grant (CopyPrincipalNote first).
+	Notes []string `json:"notes"`
 }
+
+// CopyPrincipalNote says which principal each grant is for. The copies (CopyObject and
+// UploadPartCopy) are issued by the target account's S3 client, so the bucket and key policies
+// must allow the target account even when a source role is assumed.
+const CopyPrincipalNote = "The copies (CopyObject, UploadPartCopy) always run as the target account's principal, " +
+	"also with --source-role-arn: the source bucket policies and the KMS key policy must allow the target account in every case. " +
+	"--source-role-arn is used only for the reads made while planning (SageMaker DescribeModelPackageGroup, ListModelPackages, " +
+	"DescribeModelPackage; S3 ListObjectsV2, HeadObject); without it those reads also run as the target account " +
+	"and need the group policy and the bucket policies below."
 
 // EventRuleGrant is an EventBridge rule in the source account.
 type EventRuleGrant struct {
@@ -110,7 +121,8 @@ func BuildGrants(in GrantsInput) (*Grants, error) {
 			"Sid":       "SmcdPromoteReadObjects",
 			"Effect":    "Allow",
 			"Principal": map[string]string{"AWS": principal},
-			"Action":    []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"},
+			// CopyObject and UploadPartCopy read the pinned version (?versionId=) and copy its tags.
+			"Action":    []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
 			"Resource":  bucketARN + "/*",
 		}, stmt{
 			"Sid":       "SmcdPromoteListBucket",
@@ -121,12 +133,18 @@ func BuildGrants(in GrantsInput) (*Grants, error) {
 		})
 	}
 	if in.KMSKeyARN != "" {
+		// S3 decrypts the source objects for the copy on the caller's behalf: only through S3 in
+		// the group's region, and only for callers of the target account.
 		b, _ := json.MarshalIndent([]stmt{{
 			"Sid":       "SmcdPromoteDecrypt",
 			"Effect":    "Allow",
 			"Principal": map[string]string{"AWS": principal},
-			"Action":    []string{"kms:Decrypt", "kms:DescribeKey"},
+			"Action":    "kms:Decrypt",
 			"Resource":  "*",
+			"Condition": map[string]any{"StringEquals": map[string]string{
+				"kms:ViaService":    "s3." + g.Region + ".amazonaws.com",
+				"kms:CallerAccount": in.TargetAccountID,
+			}},
 		}}, "", "  ")
 		out.KMSKeyPolicyStatements = b
 	}
@@ -156,5 +174,6 @@ func BuildGrants(in GrantsInput) (*Grants, error) {
 		"Action":    "events:PutEvents",
 		"Resource":  busARN,
 	})
+	out.Notes = []string{CopyPrincipalNote}
 	return out, nil
 }

@@ -27,11 +27,24 @@ account can promote from it:
 
   modelPackageGroupPolicy  PutModelPackageGroupPolicy on the source group (DescribeModelPackageGroup,
                            ListModelPackages, DescribeModelPackage on the group and its packages)
-  bucketPolicies           per source bucket (s3:GetObject, GetObjectVersion, GetObjectTagging, ListBucket)
-  kmsKeyPolicyStatements   for the source artifacts' key (kms:Decrypt, DescribeKey)
+  bucketPolicies           per source bucket (s3:GetObject, GetObjectVersion, GetObjectTagging,
+                           GetObjectVersionTagging, ListBucket): the copies are pinned to a
+                           version (?versionId=) and carry the object's tags
+  kmsKeyPolicyStatements   for the source artifacts' key: kms:Decrypt for the target account, only
+                           through S3 in the group's region (kms:ViaService s3.REGION.amazonaws.com,
+                           kms:CallerAccount TARGET)
   eventRule                source-account rule forwarding "SageMaker Model Package State Change"
                            (Approved/Rejected) of the group to the target account's event bus
   targetEventBusPolicy     target-account bus policy allowing events:PutEvents from the source
+  notes                    who uses which grant (below)
+
+Who copies: CopyObject and UploadPartCopy are always issued with the target account's
+credentials, also when smcd promote is given --source-role-arn. The bucket policies and the KMS
+key policy must therefore allow the target account in every case. --source-role-arn covers only
+the reads made while planning: the SageMaker registry (DescribeModelPackageGroup,
+ListModelPackages, DescribeModelPackage) and the S3 listing and heads of the source objects
+(ListObjectsV2, HeadObject). Without a role, those reads run as the target account too, through
+the group policy and the bucket policies.
 
 Nothing is read or changed; no AWS credentials are needed.`,
 		Example: `  # Grants for a target account reading one bucket

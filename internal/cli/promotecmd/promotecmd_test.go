@@ -298,13 +298,23 @@ func TestGrantsJSON(t *testing.T) {
 			TargetARN    string         `json:"targetArn"`
 		} `json:"eventRule"`
 		TargetEventBusPolicy map[string]any `json:"targetEventBusPolicy"`
+		Notes                []string       `json:"notes"`
 	}
 	if err := json.Unmarshal([]byte(out), &g); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if g.ModelPackageGroupPolicy["Version"] != "2012-10-17" || len(g.BucketPolicies) != 2 || len(g.KMSKeyPolicyStatements) != 1 ||
-		g.EventRule.TargetARN != "arn:aws:events:us-east-1:111222333444:event-bus/default" || g.TargetEventBusPolicy["Statement"] == nil {
+		g.EventRule.TargetARN != "arn:aws:events:us-east-1:111222333444:event-bus/default" || g.TargetEventBusPolicy["Statement"] == nil ||
+		len(g.Notes) != 1 || !strings.Contains(g.Notes[0], "always run as the target account") {
 		t.Errorf("grants %s", out)
+	}
+	cond, _ := g.KMSKeyPolicyStatements[0]["Condition"].(map[string]any)
+	if eq, _ := cond["StringEquals"].(map[string]any); eq["kms:ViaService"] != "s3.us-east-1.amazonaws.com" || eq["kms:CallerAccount"] != "111222333444" {
+		t.Errorf("KMS statement condition %v, want decrypt only via S3 in us-east-1 for 111222333444", cond)
+	}
+	_, help, _ := smcd(t, nil, "promote", "grants", "--help")
+	if !strings.Contains(help, "CopyObject and UploadPartCopy are always issued with the target account's\ncredentials") {
+		t.Errorf("grants help does not say who copies:\n%s", help)
 	}
 }
 
