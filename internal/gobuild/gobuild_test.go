@@ -66,3 +66,39 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+// A user's app that imports a construct requires only this module: building the Lambda must
+// neither need the binaries' dependencies in the app's go.sum nor write them there.
+func TestBuildLeavesTheAppModuleAlone(t *testing.T) {
+	repo, err := ModuleDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	goMod := "module example.com/app\n\ngo 1.26\n\nrequire " + Module + " v0.0.0\n\nreplace " + Module + " => " + repo + "\n"
+	files := map[string]string{"go.mod": goMod, "go.sum": "", "main.go": "package main\n\nfunc main() {}\n"}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(app, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ModuleDir(app); err != nil || got != repo {
+		t.Fatalf("ModuleDir(app) = %q, %v; want %q", got, err, repo)
+	}
+	if _, err := Build(Spec{Package: Module + "/cmd/package-cleaner", Dir: app, Tags: []string{"lambda.norpc"}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(app, name))
+		if err != nil || string(got) != want {
+			t.Errorf("the build changed the app's %s:\n%s", name, got)
+		}
+	}
+}
+
+func TestModuleDirOutsideAModule(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ModuleDir(dir); err == nil || !strings.Contains(err.Error(), "does its go.mod require it?") {
+		t.Fatalf("ModuleDir outside any module: %v, want an error that says what is missing", err)
+	}
+}
