@@ -122,8 +122,8 @@ func BuildGrants(in GrantsInput) (*Grants, error) {
 			"Effect":    "Allow",
 			"Principal": map[string]string{"AWS": principal},
 			// CopyObject and UploadPartCopy read the pinned version (?versionId=) and copy its tags.
-			"Action":    []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
-			"Resource":  bucketARN + "/*",
+			"Action":   []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+			"Resource": bucketARN + "/*",
 		}, stmt{
 			"Sid":       "SmcdPromoteListBucket",
 			"Effect":    "Allow",
