@@ -1,6 +1,8 @@
 package endpoint_test
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssagemaker"
@@ -41,4 +43,11 @@ func ExampleNewSagemakerEndpoint() {
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("EndpointName"), &awscdk.CfnOutputProps{Value: ep.EndpointName()})
 	app.Synth(nil)
+	fmt.Println("endpoint:", *ep.EndpointName())
+	fmt.Println("config A:", *ep.ConfigAName())
+	fmt.Println("config B:", *ep.ConfigBName())
+	// Output:
+	// endpoint: pytorch-endpoint
+	// config A: pytorch-endpoint-a-2b3854c7
+	// config B: pytorch-endpoint-b-2b3854c7
 }
