@@ -178,7 +178,7 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Pass, error) {
 		if dec.Kind == refresh.Update {
 			pass, err = r.update(ctx, pass)
 		}
-		r.report(pass)
+		r.report(ctx, pass)
 		return pass, err
 	}
 }
@@ -247,7 +247,7 @@ func (r *Reconciler) modify(ctx context.Context, f func(refresh.State) refresh.S
 }
 
 // report logs a pass and emits its metrics.
-func (r *Reconciler) report(pass Pass) {
+func (r *Reconciler) report(ctx context.Context, pass Pass) {
 	dec := pass.Decision
 	var names []string
 	for _, e := range dec.Events {
@@ -277,7 +277,7 @@ func (r *Reconciler) report(pass Pass) {
 	if dec.Kind == refresh.Report {
 		level = slog.LevelWarn
 	}
-	r.log().Log(context.Background(), level, "reconciled",
+	r.log().Log(ctx, level, "reconciled",
 		"decision", dec.Kind.String(), "reason", dec.Reason, "events", events, "config", dec.Config,
 		"started", pass.Started, "status", string(pass.Observation.Status), "currentConfig", pass.Observation.Config,
 		"desired", pass.State.Desired, "deployed", pass.State.Deployed, "failed", pass.State.Failed)
