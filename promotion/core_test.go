@@ -178,16 +178,14 @@ func TestBuildTargetRewritesEveryURIAndKeepsSource(t *testing.T) {
 		CustomerMetadataProperties:   map[string]string{"k": "v"},
 	}
 	before, _ := json.Marshal(src)
-	in, refs := promotion.BuildTarget(src, "target", types.ModelApprovalStatusPendingManualApproval)
+	in, refs, _ := promotion.BuildTarget(src, "target", types.ModelApprovalStatusPendingManualApproval)
 	wantKinds := map[string]promotion.RefKind{
 		"SamplePayloadUrl": promotion.RefObject,
-		"InferenceSpecification.Containers[0].ModelDataUrl":                                                                 promotion.RefObject,
-		"InferenceSpecification.Containers[0].ModelDataSource.S3DataSource.S3Uri":                                           promotion.RefPrefix,
-		"SourceAlgorithmSpecification.SourceAlgorithms[0].ModelDataUrl":                                                     promotion.RefObject,
-		"ValidationSpecification.ValidationProfiles[0].TransformJobDefinition.TransformInput.DataSource.S3DataSource.S3Uri": promotion.RefPrefix,
-		"ValidationSpecification.ValidationProfiles[0].TransformJobDefinition.TransformOutput.S3OutputPath":                 promotion.RefOutput,
-		"ModelMetrics.Explainability.Report.S3Uri":                                                                          promotion.RefObject,
-		"DriftCheckBaselines.Explainability.ConfigFile.S3Uri":                                                               promotion.RefObject,
+		"InferenceSpecification.Containers[0].ModelDataUrl":                       promotion.RefObject,
+		"InferenceSpecification.Containers[0].ModelDataSource.S3DataSource.S3Uri": promotion.RefPrefix,
+		"SourceAlgorithmSpecification.SourceAlgorithms[0].ModelDataUrl":           promotion.RefObject,
+		"ModelMetrics.Explainability.Report.S3Uri":                                promotion.RefObject,
+		"DriftCheckBaselines.Explainability.ConfigFile.S3Uri":                     promotion.RefObject,
 	}
 	if len(refs) != len(wantKinds) {
 		t.Errorf("%d refs, want %d", len(refs), len(wantKinds))
@@ -209,6 +207,53 @@ func TestBuildTargetRewritesEveryURIAndKeepsSource(t *testing.T) {
 	if in.CustomerMetadataProperties[promotion.LineageKey] != *src.ModelPackageArn || in.CustomerMetadataProperties["k"] != "v" ||
 		in.ModelApprovalStatus != types.ModelApprovalStatusPendingManualApproval || aws.ToString(in.ModelPackageGroupName) != "target" {
 		t.Errorf("target %s", got)
+	}
+}
+
+func TestBuildTargetDropsSourceAccountFields(t *testing.T) {
+	const role = "arn:aws:iam::444333666777:role/validation"
+	validation := &types.ModelPackageValidationSpecification{ValidationRole: aws.String(role), ValidationProfiles: []types.ModelPackageValidationProfile{{
+		ProfileName: aws.String("p1"),
+		TransformJobDefinition: &types.TransformJobDefinition{
+			TransformInput:  &types.TransformInput{DataSource: &types.TransformDataSource{S3DataSource: &types.TransformS3DataSource{S3Uri: aws.String("s3://b/in/"), S3DataType: types.S3DataTypeS3Prefix}}},
+			TransformOutput: &types.TransformOutput{S3OutputPath: aws.String("s3://b/out/")}}}}}
+	security := &types.ModelPackageSecurityConfig{KmsKeyId: aws.String("arn:aws:kms:us-east-1:444333666777:key/k")}
+	tests := []struct {
+		name        string
+		validation  *types.ModelPackageValidationSpecification
+		security    *types.ModelPackageSecurityConfig
+		wantDropped []string // "Field: words the reason must hold"
+	}{
+		{"nothing to drop", nil, nil, nil},
+		{"validation profiles", validation, nil, []string{"ValidationSpecification: " + role + " belongs to the source account"}},
+		{"source account key", nil, security, []string{"SecurityConfig: arn:aws:kms:us-east-1:444333666777:key/k belongs to the source account"}},
+		{"both", validation, security, []string{"ValidationSpecification: ran in the source account", "SecurityConfig: target account chooses"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &sagemaker.DescribeModelPackageOutput{
+				ModelPackageArn: aws.String("arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/3"),
+				InferenceSpecification: &types.InferenceSpecification{Containers: []types.ModelPackageContainerDefinition{{
+					Image: aws.String("img"), ModelDataUrl: aws.String("s3://b/m.tar.gz")}}},
+				ValidationSpecification: tc.validation, SecurityConfig: tc.security,
+			}
+			in, refs, dropped := promotion.BuildTarget(src, "target", types.ModelApprovalStatusApproved)
+			if in.ValidationSpecification != nil || in.SecurityConfig != nil {
+				t.Errorf("target keeps a source-account field: %+v %+v", in.ValidationSpecification, in.SecurityConfig)
+			}
+			if len(refs) != 1 || refs[0].Field != "InferenceSpecification.Containers[0].ModelDataUrl" {
+				t.Errorf("refs %+v, want only the model data (validation inputs are not copied)", refs)
+			}
+			if len(dropped) != len(tc.wantDropped) {
+				t.Fatalf("dropped %+v, want %q", dropped, tc.wantDropped)
+			}
+			for i, want := range tc.wantDropped {
+				field, words, _ := strings.Cut(want, ": ")
+				if dropped[i].Field != field || !strings.Contains(dropped[i].Reason, words) {
+					t.Errorf("dropped[%d] = %+v, want %s with %q", i, dropped[i], field, words)
+				}
+			}
+		})
 	}
 }
 

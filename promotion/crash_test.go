@@ -157,7 +157,7 @@ func TestCrashResume(t *testing.T) {
 			if len(pkgs) != 1 || pkgs[0].CustomerMetadataProperties[promotion.LineageKey] != want {
 				t.Fatalf("target holds %d packages, want exactly one promoted from %s", len(pkgs), want)
 			}
-			_, refs := promotion.BuildTarget(pkgs[0], "x", types.ModelApprovalStatusApproved)
+			_, refs, _ := promotion.BuildTarget(pkgs[0], "x", types.ModelApprovalStatusApproved)
 			var referenced []string
 			for _, r := range refs {
 				referenced = append(referenced, strings.TrimPrefix(aws.ToString(*r.URI), "s3://"+env.TargetBucket+"/"))

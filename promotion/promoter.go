@@ -105,6 +105,8 @@ type Plan struct {
 	// Objects to copy, and the package to register (ActionPromote only).
 	Objects []PlannedObject
 	Target  *sagemaker.CreateModelPackageInput
+	// Dropped lists source package fields the target package leaves out, with the reason.
+	Dropped []Dropped
 	// TotalBytes sums Objects' sizes.
 	TotalBytes int64
 
@@ -121,8 +123,10 @@ type Result struct {
 	// Rejected lists target packages set to Rejected because their source is Rejected.
 	Rejected []TargetCopy
 	// Status is the approval status ActionReapprove set on TargetARN.
-	Status   types.ModelApprovalStatus
-	Objects  []Copied
+	Status  types.ModelApprovalStatus
+	Objects []Copied
+	// Dropped lists source package fields the registered package leaves out, with the reason.
+	Dropped  []Dropped
 	Bytes    int64
 	Verified bool
 	Duration time.Duration
@@ -201,7 +205,8 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	if status == "" {
 		status = types.ModelApprovalStatusApproved
 	}
-	target, refs := BuildTarget(d, group, status)
+	target, refs, dropped := BuildTarget(d, group, status)
+	plan.Dropped = dropped
 	if err := p.planObjects(ctx, plan, src.Name, *d.ModelPackageVersion, refs); err != nil {
 		return nil, err
 	}
@@ -307,7 +312,6 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 		}
 		target := S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)}
 		switch r.Kind {
-		case RefOutput:
 		case RefObject:
 			if err := CheckKey(loc.Bucket, loc.Key, -1, false); err != nil {
 				return err
@@ -442,6 +446,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		res.Status = plan.Status
 	case ActionPromote:
 		res.SourceARN = aws.ToString(plan.Source.ModelPackageArn)
+		res.Dropped = plan.Dropped
 		objs := make([]Object, len(plan.Objects))
 		for i, o := range plan.Objects {
 			objs[i] = o.Object

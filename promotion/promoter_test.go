@@ -196,7 +196,7 @@ func TestPromotePackageShapes(t *testing.T) {
 			if len(got.InferenceSpecification.Containers) != len(src.InferenceSpecification.Containers) {
 				t.Errorf("containers = %d, want %d", len(got.InferenceSpecification.Containers), len(src.InferenceSpecification.Containers))
 			}
-			_, refs := promotion.BuildTarget(got, "x", types.ModelApprovalStatusApproved)
+			_, refs, _ := promotion.BuildTarget(got, "x", types.ModelApprovalStatusApproved)
 			if len(refs) == 0 {
 				t.Fatal("target package has no S3 references")
 			}

@@ -17,12 +17,15 @@ type RefKind string
 const (
 	// RefObject is one object (model.tar.gz, a metrics report, a sample payload).
 	RefObject RefKind = "object"
-	// RefPrefix is every object under a key prefix (ModelDataSource S3Prefix, transform input).
+	// RefPrefix is every object under a key prefix (ModelDataSource S3Prefix).
 	RefPrefix RefKind = "prefix"
-	// RefOutput is an output location (a transform job's S3OutputPath): rewritten into the target
-	// layout, nothing copied.
-	RefOutput RefKind = "output"
 )
+
+// Dropped is a field of the source package that the target package does not carry, and why.
+type Dropped struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
 
 // Ref is one S3 URI inside a target package being built. URI and ETag point into the fields of
 // the CreateModelPackageInput, so rewriting a Ref rewrites the package.
@@ -37,8 +40,14 @@ type Ref struct {
 
 // BuildTarget turns a source package description into the input of CreateModelPackage for the
 // target group: every creatable field is kept (deep-copied, so the source is never modified),
-// lineage is recorded, and the S3 URIs are returned as Refs for the caller to rewrite.
-func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, status types.ModelApprovalStatus) (*sagemaker.CreateModelPackageInput, []Ref) {
+// lineage is recorded, and the S3 URIs are returned as Refs for the caller to rewrite. Fields
+// that cannot be created in the target account are left out and returned as dropped, with the
+// reason:
+//
+//   - ValidationSpecification names a ValidationRole of the source account, which the target
+//     account cannot pass (CreateModelPackage would fail); the validation ran in the source.
+//   - SecurityConfig names a KMS key of the source account; the target chooses its own.
+func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, status types.ModelApprovalStatus) (*sagemaker.CreateModelPackageInput, []Ref, []Dropped) {
 	in := &sagemaker.CreateModelPackageInput{
 		ModelPackageGroupName:        aws.String(targetGroup),
 		ModelPackageDescription:      src.ModelPackageDescription,
@@ -69,8 +78,16 @@ func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, 
 		v := *src.ModelLifeCycle
 		in.ModelLifeCycle = &v
 	}
-	// SecurityConfig names a KMS key of the source account; the target decides its own, so it is
-	// not carried over. ManagedStorageType is likewise the target's choice.
+	var dropped []Dropped
+	if v := src.ValidationSpecification; v != nil {
+		dropped = append(dropped, Dropped{Field: "ValidationSpecification", Reason: fmt.Sprintf(
+			"its ValidationRole %s belongs to the source account and cannot be passed by the target account; the validation (%d profile(s)) ran in the source account, so its inputs are not copied",
+			deref(v.ValidationRole), len(v.ValidationProfiles))})
+	}
+	if c := src.SecurityConfig; c != nil {
+		dropped = append(dropped, Dropped{Field: "SecurityConfig", Reason: fmt.Sprintf(
+			"its KMS key %s belongs to the source account; the target package is encrypted as the target account chooses", deref(c.KmsKeyId))})
+	}
 
 	var refs []Ref
 	add := func(field string, kind RefKind, uri **string, etag **string) {
@@ -146,41 +163,6 @@ func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, 
 		}
 		in.SourceAlgorithmSpecification = &v
 	}
-	if src.ValidationSpecification != nil {
-		v := *src.ValidationSpecification
-		v.ValidationProfiles = slices.Clone(v.ValidationProfiles)
-		for i := range v.ValidationProfiles {
-			p := &v.ValidationProfiles[i]
-			if p.TransformJobDefinition == nil {
-				continue
-			}
-			f := fmt.Sprintf("ValidationSpecification.ValidationProfiles[%d].TransformJobDefinition", i)
-			t := *p.TransformJobDefinition
-			t.Environment = maps.Clone(t.Environment)
-			if t.TransformInput != nil && t.TransformInput.DataSource != nil && t.TransformInput.DataSource.S3DataSource != nil {
-				ti := *t.TransformInput
-				ds := *ti.DataSource
-				s3 := *ds.S3DataSource
-				ds.S3DataSource, ti.DataSource, t.TransformInput = &s3, &ds, &ti
-				kind := RefPrefix
-				if s3.S3DataType == types.S3DataTypeManifestFile {
-					kind = RefObject
-				}
-				add(f+".TransformInput.DataSource.S3DataSource.S3Uri", kind, &s3.S3Uri, nil)
-			}
-			if t.TransformOutput != nil {
-				to := *t.TransformOutput
-				t.TransformOutput = &to
-				add(f+".TransformOutput.S3OutputPath", RefOutput, &to.S3OutputPath, nil)
-			}
-			if t.TransformResources != nil {
-				r := *t.TransformResources
-				t.TransformResources = &r
-			}
-			p.TransformJobDefinition = &t
-		}
-		in.ValidationSpecification = &v
-	}
 	if m := src.ModelMetrics; m != nil {
 		out := &types.ModelMetrics{}
 		if m.ModelQuality != nil {
@@ -238,7 +220,7 @@ func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, 
 		}
 		in.DriftCheckBaselines = out
 	}
-	return in, refs
+	return in, refs, dropped
 }
 
 type addFunc func(field string, kind RefKind, uri **string, etag **string)

@@ -86,14 +86,19 @@ func NewCmdPromote(f *cmdutil.Factory, run func(context.Context, *cmdutil.Factor
 another account) into a target model package group in this account.
 
 Every S3 artifact of the package (model data, S3-prefix model data, metrics, drift baselines,
-sample payloads, additional inference specifications, validation inputs) is copied server-side
-into the target bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pinned to the source
-ETag seen while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
+sample payloads, additional inference specifications) is copied server-side into the target
+bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pinned to the source ETag seen
+while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
 (size and CRC checksum, or ETag), and only then is the package registered, with the source
 package ARN recorded as lineage. Re-runs converge: a package already promoted is not promoted
 again, a promoted package whose source is now Rejected is set to Rejected, and when that source
 is approved again its copy is set back to --approval-status ("re-approved", nothing copied). A
 copy rejected in the target by a person (another approval description) is left Rejected.
+
+Fields left out of the target package (the dry run and the output name each with the reason):
+ValidationSpecification, whose ValidationRole is a source-account role the target account cannot
+pass (the validation ran in the source account; its inputs are not copied), and SecurityConfig,
+whose KMS key belongs to the source account.
 
 Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
 full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart
@@ -237,16 +242,18 @@ func (o *Options) validate() error {
 
 // Summary is the --output json document.
 type Summary struct {
-	Result     string   `json:"result"`
-	Message    string   `json:"message"`
-	SourceARN  string   `json:"sourceArn,omitempty"`
-	TargetARN  string   `json:"targetArn,omitempty"`
-	Objects    int      `json:"objects"`
-	Bytes      int64    `json:"bytes"`
-	Verified   bool     `json:"verified"`
-	Rejected   []string `json:"rejected,omitempty"`
-	DurationMS int64    `json:"durationMs"`
-	DryRun     bool     `json:"dryRun,omitempty"`
+	Result    string   `json:"result"`
+	Message   string   `json:"message"`
+	SourceARN string   `json:"sourceArn,omitempty"`
+	TargetARN string   `json:"targetArn,omitempty"`
+	Objects   int      `json:"objects"`
+	Bytes     int64    `json:"bytes"`
+	Verified  bool     `json:"verified"`
+	Rejected  []string `json:"rejected,omitempty"`
+	// Dropped lists source package fields the target package leaves out, with the reason.
+	Dropped    []promotion.Dropped `json:"dropped,omitempty"`
+	DurationMS int64               `json:"durationMs"`
+	DryRun     bool                `json:"dryRun,omitempty"`
 	// Verify is the verify mode: checksum or size.
 	Verify string `json:"verify"`
 	// Plan is set with --dry-run.
@@ -260,6 +267,7 @@ type PlanJSON struct {
 	TargetGroup   string                             `json:"targetGroup"`
 	Reject        []string                           `json:"reject,omitempty"`
 	Objects       []PlanObjectJSON                   `json:"objects,omitempty"`
+	Dropped       []promotion.Dropped                `json:"dropped,omitempty"`
 	TargetPackage *sagemaker.CreateModelPackageInput `json:"targetPackage,omitempty"`
 }
 
@@ -389,18 +397,21 @@ func printResult(w io.Writer, output string, res *promotion.Result, verify promo
 	}
 	if output == "json" {
 		return writeJSON(w, Summary{Result: string(res.Action), Message: message(res), SourceARN: res.SourceARN, TargetARN: res.TargetARN,
-			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, DurationMS: res.Duration.Milliseconds(),
+			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, Dropped: res.Dropped, DurationMS: res.Duration.Milliseconds(),
 			Verify: string(verify)})
 	}
 	for _, r := range res.Rejected {
 		fmt.Fprintf(w, "rejected %s: its source %s is Rejected\n", r.ARN, r.SourceARN)
+	}
+	for _, d := range res.Dropped {
+		fmt.Fprintf(w, "left out %s: %s\n", d.Field, d.Reason)
 	}
 	_, err := fmt.Fprintln(w, message(res))
 	return err
 }
 
 func printPlan(w io.Writer, output string, plan *promotion.Plan, verify promotion.VerifyMode) error {
-	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, TargetPackage: plan.Target}
+	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, Dropped: plan.Dropped, TargetPackage: plan.Target}
 	for _, r := range plan.Reject {
 		pj.Reject = append(pj.Reject, r.ARN)
 	}
@@ -428,6 +439,9 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan, verify promotio
 	fmt.Fprintf(w, "would copy %d objects (%s), verify mode %s:\n", len(plan.Objects), humanBytes(plan.TotalBytes), verify)
 	for _, o := range plan.Objects {
 		fmt.Fprintf(w, "  %s -> %s  %s  [%s]  (%s)\n", o.Source.URI(), o.Target.URI(), humanBytes(o.Size), o.Verification, strings.Join(o.Fields, ", "))
+	}
+	for _, d := range plan.Dropped {
+		fmt.Fprintf(w, "would leave out %s: %s\n", d.Field, d.Reason)
 	}
 	fmt.Fprintf(w, "would register in %s:\n", plan.TargetGroup)
 	b, err := json.MarshalIndent(plan.Target, "  ", "  ")

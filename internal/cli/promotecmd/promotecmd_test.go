@@ -351,3 +351,46 @@ func TestReapprovedAfterRejection(t *testing.T) {
 		t.Errorf("after re-approval: exit %d, %q", code, out)
 	}
 }
+
+// TestValidationSpecificationLeftOut: a package validated in the source account (its
+// ValidationRole is a source role) is promoted without ValidationSpecification, and both the
+// dry run and the run say so with the reason.
+func TestValidationSpecificationLeftOut(t *testing.T) {
+	s := newSource(t)
+	ctx := context.Background()
+	const role = "arn:aws:iam::444333666777:role/validation"
+	u, err := s.env.Put(ctx, "churn/v4/model.tar.gz", promotiontest.Data(4, 1024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &sagemaker.CreateModelPackageInput{
+		InferenceSpecification: &types.InferenceSpecification{Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataUrl: aws.String(u)}},
+			SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}, SupportedTransformInstanceTypes: []types.TransformInstanceType{types.TransformInstanceTypeMlM5Large}},
+		ValidationSpecification: &types.ModelPackageValidationSpecification{ValidationRole: aws.String(role), ValidationProfiles: []types.ModelPackageValidationProfile{{
+			ProfileName: aws.String("batch"),
+			TransformJobDefinition: &types.TransformJobDefinition{
+				TransformInput:     &types.TransformInput{DataSource: &types.TransformDataSource{S3DataSource: &types.TransformS3DataSource{S3Uri: aws.String("s3://" + s.env.SourceBucket + "/validation/in/"), S3DataType: types.S3DataTypeS3Prefix}}},
+				TransformOutput:    &types.TransformOutput{S3OutputPath: aws.String("s3://" + s.env.SourceBucket + "/validation/out/")},
+				TransformResources: &types.TransformResources{InstanceType: types.TransformInstanceTypeMlM5Large, InstanceCount: aws.Int32(1)}}}}},
+	}
+	v4, err := s.env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket, "--source-role-arn", s.env.SourceRoleARN}
+	code, out, errOut := smcd(t, nil, append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "would leave out ValidationSpecification: its ValidationRole "+role+" belongs to the source account") ||
+		strings.Contains(out, `"ValidationSpecification": {`) {
+		t.Fatalf("dry run: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, errOut = smcd(t, nil, append(args, "--output", "json")...)
+	var sum promotecmd.Summary
+	if err := json.Unmarshal([]byte(out), &sum); code != 0 || err != nil || sum.SourceARN != v4 || len(sum.Dropped) != 1 ||
+		sum.Dropped[0].Field != "ValidationSpecification" || !strings.Contains(sum.Dropped[0].Reason, "cannot be passed by the target account") {
+		t.Fatalf("run: exit %d, %q %q (%v)", code, out, errOut, err)
+	}
+	pkgs, err := s.env.TargetPackages(ctx, "churn")
+	if err != nil || len(pkgs) != 1 || pkgs[0].ValidationSpecification != nil {
+		t.Fatalf("target packages %d (%v), want one without ValidationSpecification", len(pkgs), err)
+	}
+}
