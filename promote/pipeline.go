@@ -93,7 +93,9 @@ func (m *modelPackagePromotePipeline) EventRuleName() *string {
 // EventRuleArn and EventRuleName (the last two with an event bus) and "metadata", a JSON object
 // of the same keys for Seedfarmer; their logical IDs are exactly these names, so at most one
 // promote pipeline per stack can create them (a second one panics, naming CreateOutputs). With
-// PermissionsBoundaryName, the boundary is applied to every IAM role of the whole stack.
+// PermissionsBoundaryName, the boundary is applied to every IAM role of the whole stack, roles
+// added by the user and CDK's helper roles included; all promote pipelines of a stack that set it
+// must name the same policy (a different one panics, naming PermissionsBoundaryName).
 func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, props *ModelPackagePromotePipelineProps) ModelPackagePromotePipeline {
 	stack := awscdk.Stack_Of(scope)
 	region := *stack.Region()
@@ -107,6 +109,9 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 	if r.createOutputs && stack.Node().TryFindChild(jsii.String(outputsID)) != nil {
 		panic(fmt.Sprintf("promote: %s: stack %s already has a promote pipeline's outputs (%s, with fixed logical IDs); set CreateOutputs=false on all promote pipelines of a stack but one",
 			*id, *stack.StackName(), strings.Join([]string{OutputPipelineArn, OutputPipelineName, OutputEventRuleArn, OutputEventRuleName, OutputMetadata}, ", ")))
+	}
+	if err := boundaryConflict(stack, r.boundary); err != nil {
+		panic(fmt.Sprintf("promote: %s: %v", *id, err))
 	}
 	promoterDir, err := gobuild.Build(gobuild.Spec{Package: promoterPackage, Arch: "amd64", Binary: "smcd"})
 	if err != nil {
@@ -212,8 +217,7 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 		newCleaner(this, cleanerDir, a, r)
 	}
 	if r.boundary != "" {
-		boundaryARN := fmt.Sprintf("arn:%s:iam::%s:policy/%s", *stack.Partition(), *stack.Account(), r.boundary)
-		awscdk.Aspects_Of(stack).Add(&permissionsBoundary{arn: jsii.String(boundaryARN)}, nil)
+		applyBoundary(stack, r.boundary)
 	}
 	if r.createOutputs {
 		addOutputs(stack, m)

@@ -2,6 +2,8 @@ package promote
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -9,7 +11,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
 )
@@ -123,6 +128,30 @@ func strs(v any) []string {
 		return out
 	}
 	return []string{str(v)}
+}
+
+// fullBoundary is the boundary ARN fullProps' PermissionsBoundaryName renders to in a stack in
+// cdktest.Env: partition from the stack, account from the stack.
+const fullBoundary = "arn:${AWS::Partition}:iam::111222333444:policy/my-permissions-boundary"
+
+// checkBoundary fails t for every AWS::IAM::Role of the template, whichever construct rendered
+// it, whose PermissionsBoundary is not want, and when the template has fewer than minRoles roles
+// (a walk over a few roles would prove little). It returns the roles' logical IDs.
+func (tp *template) checkBoundary(t *testing.T, want string, minRoles int) []string {
+	t.Helper()
+	roles := tp.ofType("AWS::IAM::Role")
+	if len(roles) < minRoles {
+		t.Fatalf("only %d roles, want at least %d: the walk would prove little", len(roles), minRoles)
+	}
+	ids := make([]string, 0, len(roles))
+	for id, r := range roles {
+		ids = append(ids, id)
+		if got := str(r["PermissionsBoundary"]); got != want {
+			t.Errorf("role %s boundary = %q, want %q", id, got, want)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 func fullProps() *ModelPackagePromotePipelineProps {
@@ -356,15 +385,7 @@ func TestFullStack(t *testing.T) {
 	})
 
 	t.Run("permissions boundary on every role", func(t *testing.T) {
-		roles := tp.ofType("AWS::IAM::Role")
-		if len(roles) < 6 {
-			t.Fatalf("only %d roles: the walk would prove little", len(roles))
-		}
-		for id, r := range roles {
-			if got := str(r["PermissionsBoundary"]); got != "arn:${AWS::Partition}:iam::111222333444:policy/my-permissions-boundary" {
-				t.Errorf("role %s boundary = %q", id, got)
-			}
-		}
+		tp.checkBoundary(t, fullBoundary, 6)
 	})
 
 	t.Run("outputs", func(t *testing.T) {
@@ -450,10 +471,11 @@ func TestTwoPipelinesInOneStack(t *testing.T) {
 	tests := []struct {
 		name        string
 		first       *bool
+		boundary    *string // on both pipelines
 		wantOutputs []string
 	}{
-		{"first with outputs (default), second without", nil, []string{"PipelineArn", "PipelineName", "metadata"}},
-		{"neither with outputs", jsii.Bool(false), []string{}},
+		{"first with outputs (default), second without", nil, nil, []string{"PipelineArn", "PipelineName", "metadata"}},
+		{"neither with outputs, both with the same boundary", jsii.Bool(false), jsii.String("my-permissions-boundary"), []string{}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,10 +483,16 @@ func TestTwoPipelinesInOneStack(t *testing.T) {
 			stack := awscdk.NewStack(app, jsii.Sprintf("Two%d", i), &awscdk.StackProps{Env: usEast1})
 			first := validProps()
 			first.CreateOutputs = tc.first
+			first.PermissionsBoundaryName = tc.boundary
 			p1 := NewModelPackagePromotePipeline(stack, jsii.String("Churn"), first)
-			p2 := NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), secondProps(jsii.Bool(false)))
+			second := secondProps(jsii.Bool(false))
+			second.PermissionsBoundaryName = tc.boundary
+			p2 := NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), second)
 			tmpl := cdktest.Check(t, stack)
 			tp := parse(t, tmpl)
+			if tc.boundary != nil {
+				tp.checkBoundary(t, "arn:${AWS::Partition}:iam::111222333444:policy/"+*tc.boundary, 8)
+			}
 			if n := len(tp.ofType("AWS::CodePipeline::Pipeline")); n != 2 {
 				t.Fatalf("%d pipelines, want 2", n)
 			}
@@ -496,21 +524,122 @@ func TestTwoPipelinesInOneStack(t *testing.T) {
 	}
 }
 
-// A second pipeline that would add outputs again fails with one line naming CreateOutputs,
-// before it builds anything (instead of CDK's duplicate-output error at synth).
-func TestSecondPipelineWithOutputsPanics(t *testing.T) {
-	app := cdktest.NewApp()
-	stack := awscdk.NewStack(app, jsii.String("Dup"), &awscdk.StackProps{Env: usEast1})
-	NewModelPackagePromotePipeline(stack, jsii.String("Churn"), validProps())
-	defer func() {
-		msg, _ := recover().(string)
-		if !strings.HasPrefix(msg, "promote: Fraud: stack Dup already has a promote pipeline's outputs") ||
-			!strings.Contains(msg, "set CreateOutputs=false") || strings.Contains(msg, "\n") {
-			t.Fatalf("panic = %q, want one line naming CreateOutputs=false", msg)
-		}
-		if stack.Node().TryFindChild(jsii.String("Fraud")) != nil {
-			t.Error("the rejected pipeline left constructs in the stack")
-		}
-	}()
-	NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), secondProps(nil))
+// A second pipeline that would clash with the first fails with one line naming the prop, before
+// it builds anything: outputs again (instead of CDK's duplicate-output error at synth), or another
+// permissions boundary (the boundary covers the whole stack, so only one can apply).
+func TestSecondPipelinePanics(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second func(p *ModelPackagePromotePipelineProps)
+		want          []string // prefix, then substrings
+	}{
+		{"outputs again", func(p *ModelPackagePromotePipelineProps) {}, func(p *ModelPackagePromotePipelineProps) {},
+			[]string{"promote: Fraud: stack Dup0 already has a promote pipeline's outputs", "set CreateOutputs=false"}},
+		{"another boundary",
+			func(p *ModelPackagePromotePipelineProps) { p.PermissionsBoundaryName = jsii.String("boundary-a") },
+			func(p *ModelPackagePromotePipelineProps) {
+				p.CreateOutputs = jsii.Bool(false)
+				p.PermissionsBoundaryName = jsii.String("boundary-b")
+			},
+			[]string{`promote: Fraud: PermissionsBoundaryName "boundary-b": stack Dup1 already has promote pipeline permissions boundary "boundary-a"`, "the same PermissionsBoundaryName"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := cdktest.NewApp()
+			stack := awscdk.NewStack(app, jsii.Sprintf("Dup%d", i), &awscdk.StackProps{Env: usEast1})
+			first, second := validProps(), secondProps(nil)
+			tc.first(first)
+			tc.second(second)
+			NewModelPackagePromotePipeline(stack, jsii.String("Churn"), first)
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, tc.want[0]) || strings.Contains(msg, "\n") {
+					t.Fatalf("panic = %q, want one line starting %q", msg, tc.want[0])
+				}
+				for _, w := range tc.want[1:] {
+					if !strings.Contains(msg, w) {
+						t.Errorf("panic = %q, want it to name %q", msg, w)
+					}
+				}
+				if stack.Node().TryFindChild(jsii.String("Fraud")) != nil {
+					t.Error("the rejected pipeline left constructs in the stack")
+				}
+			}()
+			NewModelPackagePromotePipeline(stack, jsii.String("Fraud"), second)
+		})
+	}
+}
+
+// The boundary reaches every role of the stack the pipeline is in, including roles the CDK
+// renders as a generic CfnResource of type AWS::IAM::Role (not awsiam.CfnRole): those of
+// CustomResourceProvider, such as the provider behind a bucket's AutoDeleteObjects, and roles the
+// user adds beside the pipeline. The ARN's partition and account are the stack's.
+func TestBoundaryOnEveryRoleOfTheStack(t *testing.T) {
+	agnostic := validProps()
+	agnostic.PermissionsBoundaryName = jsii.String("my-permissions-boundary")
+	tests := []struct {
+		name  string
+		env   *awscdk.Environment
+		props *ModelPackagePromotePipelineProps
+		want  string
+	}{
+		{"stack with an environment", cdktest.Env, fullProps(), fullBoundary},
+		{"environment-agnostic stack", nil, agnostic, "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/my-permissions-boundary"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := cdktest.NewApp()
+			stack := awscdk.NewStack(app, jsii.Sprintf("Helpers%d", i), &awscdk.StackProps{Env: tc.env})
+			NewModelPackagePromotePipeline(stack, jsii.String("Promote"), tc.props)
+			addHelperRoles(t, stack)
+			tp := parse(t, cdktest.Check(t, stack))
+			ids := tp.checkBoundary(t, tc.want, 4)
+			for _, prefix := range []string{
+				"CustomS3AutoDeleteObjectsCustomResourceProviderRole", // the bucket's AutoDeleteObjects provider
+				"CustomBoundaryProbeCustomResourceProviderRole",       // a provider the user adds
+				"UserRole", // an awsiam.Role the user adds
+			} {
+				found := false
+				for _, id := range ids {
+					found = found || strings.HasPrefix(id, prefix)
+				}
+				if !found {
+					t.Errorf("no role %s* among %v: the test no longer covers it", prefix, ids)
+				}
+			}
+		})
+	}
+}
+
+// addHelperRoles adds, beside a pipeline, resources whose roles the CDK renders as a generic
+// CfnResource (a bucket with AutoDeleteObjects, a CustomResourceProvider) and a plain role.
+func addHelperRoles(t *testing.T, stack awscdk.Stack) {
+	t.Helper()
+	bucket := awss3.NewBucket(stack, jsii.String("Scratch"), &awss3.BucketProps{
+		AutoDeleteObjects: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("Test-only bucket: it exists to bring the AutoDeleteObjects provider's role into the stack."),
+	}}, jsii.Bool(false))
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte("exports.handler = async () => ({});\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	provider := awscdk.CustomResourceProvider_GetOrCreateProvider(stack, jsii.String("Custom::BoundaryProbe"), &awscdk.CustomResourceProviderProps{
+		CodeDirectory: jsii.String(dir),
+		Runtime:       awscdk.CustomResourceProviderRuntime_NODEJS_22_X,
+	})
+	awscdk.NewCustomResource(stack, jsii.String("Probe"), &awscdk.CustomResourceProps{
+		ServiceToken: provider.ServiceToken(),
+		ResourceType: jsii.String("Custom::BoundaryProbe"),
+	})
+
+	awsiam.NewRole(stack, jsii.String("UserRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
 }

@@ -30,7 +30,10 @@ type ModelPackagePromotePipelineProps struct {
 	// bucket, not packages registered by other means). It never touches this stack's own resources.
 	RetainOnDelete *bool
 	// PermissionsBoundaryName is the name of an IAM managed policy in this account attached as
-	// permissions boundary to every role in the stack, helper roles included.
+	// permissions boundary to every IAM role of the stack the construct is in: the pipeline's,
+	// the helper roles CDK creates (custom resource providers such as a bucket's
+	// AutoDeleteObjects), and roles (and IAM users) you add to the same stack, before or after the
+	// construct. Promote pipelines sharing a stack must name the same policy.
 	PermissionsBoundaryName *string
 
 	// ApprovalStatus is the approval status given to promoted packages: "Approved" (default) or
