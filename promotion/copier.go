@@ -156,6 +156,51 @@ type Object struct {
 	Checksum  Checksum
 	// SSE is the source's server-side encryption (aws:kms changes what an ETag means).
 	SSE types.ServerSideEncryption
+	// Meta is what the copy must keep besides the bytes.
+	Meta ObjectMeta
+}
+
+// ObjectMeta is what S3 keeps with an object besides its bytes. A single CopyObject carries all
+// of it (MetadataDirective COPY; tags are copied by default). A multipart copy creates a new
+// object, so CreateMultipartUpload sets it from here: the planner fills the headers from the
+// source's HeadObject and, for objects copied in parts, Tags from GetObjectTagging of the
+// planned version.
+type ObjectMeta struct {
+	ContentType, ContentEncoding, ContentDisposition, ContentLanguage, CacheControl string
+	// Metadata is the user metadata (x-amz-meta-*).
+	Metadata map[string]string
+	// Tags are the object's tags (read only for objects copied in parts).
+	Tags []types.Tag
+}
+
+// MetaFromHead reads the headers a copy keeps from a HeadObject answer (Tags are not in it).
+func MetaFromHead(h *s3.HeadObjectOutput) ObjectMeta {
+	return ObjectMeta{
+		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
+		ContentDisposition: aws.ToString(h.ContentDisposition), ContentLanguage: aws.ToString(h.ContentLanguage),
+		CacheControl: aws.ToString(h.CacheControl), Metadata: h.Metadata,
+	}
+}
+
+// taggingHeader encodes tags as the x-amz-tagging header wants them: URL query parameters.
+func taggingHeader(tags []types.Tag) *string {
+	if len(tags) == 0 {
+		return nil
+	}
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	parts := make([]string, len(tags))
+	for i, t := range tags {
+		parts[i] = esc(aws.ToString(t.Key)) + "=" + esc(aws.ToString(t.Value))
+	}
+	return aws.String(strings.Join(parts, "&"))
+}
+
+// nonEmpty is s as a pointer, nil when empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }
 
 // Copied is an object copied and verified.
@@ -455,7 +500,11 @@ func (c *Copier) multipart(ctx context.Context, o Object, opts CopierOptions, ki
 	if n == 0 {
 		n = 1
 	}
-	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(o.Target.Bucket), Key: aws.String(o.Target.Key)}
+	// A multipart copy is a new object: set what a single CopyObject would have copied.
+	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(o.Target.Bucket), Key: aws.String(o.Target.Key),
+		ContentType: nonEmpty(o.Meta.ContentType), ContentEncoding: nonEmpty(o.Meta.ContentEncoding),
+		ContentDisposition: nonEmpty(o.Meta.ContentDisposition), ContentLanguage: nonEmpty(o.Meta.ContentLanguage),
+		CacheControl: nonEmpty(o.Meta.CacheControl), Metadata: o.Meta.Metadata, Tagging: taggingHeader(o.Meta.Tags)}
 	alg := targetChecksum(o, kind, true)
 	if alg != "" {
 		create.ChecksumAlgorithm, create.ChecksumType = alg, types.ChecksumTypeFullObject

@@ -35,6 +35,8 @@ type TargetRegistry interface {
 type SourceStorage interface {
 	HeadObject(ctx context.Context, params *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	// GetObjectTagging reads the tags of objects copied in parts (a single copy carries them).
+	GetObjectTagging(ctx context.Context, params *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 }
 
 var (
@@ -371,6 +373,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 		return err
 	}
 	heads := make([]*s3.HeadObjectOutput, len(locs))
+	tags := make([][]s3types.Tag, len(locs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.ObjectConcurrency)
 	for i, loc := range locs {
@@ -380,6 +383,19 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 				return classify(fmt.Errorf("head source object %s: %w", loc.URI(), err), "source object "+loc.URI())
 			}
 			heads[i] = h
+			// A multipart copy starts a new object: read the tags of the planned version so that
+			// CreateMultipartUpload can set them (a single CopyObject copies them itself).
+			if aws.ToInt64(h.ContentLength) > opts.MultipartThreshold {
+				in := &s3.GetObjectTaggingInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)}
+				if v := aws.ToString(h.VersionId); v != "" && v != "null" {
+					in.VersionId = aws.String(v)
+				}
+				t, err := p.SourceStorage.GetObjectTagging(gctx, in)
+				if err != nil {
+					return classify(fmt.Errorf("get tags of source object %s: %w", loc.URI(), err), "source object "+loc.URI())
+				}
+				tags[i] = t.TagSet
+			}
 			return nil
 		})
 	}
@@ -391,7 +407,8 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 		h := heads[i]
 		o := Object{Source: loc, Target: S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)},
 			Size: aws.ToInt64(h.ContentLength), ETag: aws.ToString(h.ETag), VersionID: aws.ToString(h.VersionId),
-			Checksum: ChecksumFromHead(h), SSE: h.ServerSideEncryption}
+			Checksum: ChecksumFromHead(h), SSE: h.ServerSideEncryption, Meta: MetaFromHead(h)}
+		o.Meta.Tags = tags[i]
 		plan.Objects = append(plan.Objects, PlannedObject{Object: o})
 		plan.TotalBytes += o.Size
 	}

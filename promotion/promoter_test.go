@@ -1,6 +1,7 @@
 package promotion_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -307,6 +308,58 @@ func TestRejectionFlow(t *testing.T) {
 	fourth := must[*promotion.Result](t)(p.Promote(ctx))
 	if len(fourth.Rejected) != 0 || fourth.Action != promotion.ActionUpToDate {
 		t.Errorf("fourth pass %+v, want up to date with no rejections", fourth)
+	}
+}
+
+// TestCopyKeepsObjectMetadata: a single CopyObject and a multipart copy (lowered threshold)
+// both keep the source's content headers, user metadata and tags, on a versioned source.
+func TestCopyKeepsObjectMetadata(t *testing.T) {
+	tests := []struct {
+		name      string
+		size      int
+		wantParts bool
+	}{
+		{"single CopyObject", 4096, false},
+		{"multipart UploadPartCopy", 13 * mib, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			must[*s3.PutBucketVersioningOutput](t)(env.SourceS3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(env.SourceBucket),
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}))
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			const key = "meta/model.tar.gz"
+			put := func(tagging string, seed uint64) {
+				must[*s3.PutObjectOutput](t)(env.SourceS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(env.SourceBucket), Key: aws.String(key),
+					Body: bytes.NewReader(promotiontest.Data(seed, tc.size)), ChecksumAlgorithm: s3types.ChecksumAlgorithmCrc32,
+					ContentType: aws.String("application/x-tar"), ContentEncoding: aws.String("gzip"), CacheControl: aws.String("no-cache"),
+					Metadata: map[string]string{"trained-by": "pipeline-7", "dataset": "churn 2026-05"}, Tagging: aws.String(tagging)}))
+			}
+			// An older version with other tags: the copy must carry the planned (newest) version's.
+			put("stage=old", 1)
+			put("team=risk%20models&classification=internal", 2)
+			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "s3://"+env.SourceBucket+"/"+key, nil))
+			res := must[*promotion.Result](t)(env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, multipartOpts, false).Promote(ctx))
+			if len(res.Objects) != 1 || (res.Objects[0].Parts > 1) != tc.wantParts {
+				t.Fatalf("copied %+v, want multipart %v", res.Objects, tc.wantParts)
+			}
+			target := res.Objects[0].Target
+			h := must[*s3.HeadObjectOutput](t)(env.TargetS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(target.Bucket), Key: aws.String(target.Key)}))
+			if aws.ToString(h.ContentType) != "application/x-tar" || aws.ToString(h.ContentEncoding) != "gzip" || aws.ToString(h.CacheControl) != "no-cache" {
+				t.Errorf("content headers %q %q %q, want application/x-tar gzip no-cache", aws.ToString(h.ContentType), aws.ToString(h.ContentEncoding), aws.ToString(h.CacheControl))
+			}
+			if h.Metadata["trained-by"] != "pipeline-7" || h.Metadata["dataset"] != "churn 2026-05" {
+				t.Errorf("user metadata %v", h.Metadata)
+			}
+			tags := must[*s3.GetObjectTaggingOutput](t)(env.TargetS3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(target.Bucket), Key: aws.String(target.Key)}))
+			got := map[string]string{}
+			for _, tag := range tags.TagSet {
+				got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+			}
+			if len(got) != 2 || got["team"] != "risk models" || got["classification"] != "internal" {
+				t.Errorf("target tags %v, want team=risk models, classification=internal", got)
+			}
+		})
 	}
 }
 

@@ -460,6 +460,55 @@ _s3_responses.S3Response.copy_object = _s3_copy_object
 _s3_responses.S3Response.upload_part_copy = _s3_upload_part_copy
 
 
+# ---------------------------------------------------------------------------------------------
+# Cross-account copies keep tags; cross-account ListTags on model packages is denied (promotion).
+# Owned by the promotion engineer; keep edits local to this section.
+#
+# * moto 5.2.1 keeps object tags in a tagger per account, and CopyObject copies them with the
+#   destination account's tagger, so a copy from another account's bucket lost its tags. S3
+#   copies the source version's tags (TaggingDirective COPY, the default): this copies them from
+#   the source object's own account after moto's handler ran.
+# * SageMaker ListTags on a model package of another account is refused with
+#   AccessDeniedException (model package group resource policies grant the registry reads, and
+#   smcd promote treats the tags as optional); moto looked the ARN up in the caller's own account
+#   and answered "Could not find model-package".
+# ---------------------------------------------------------------------------------------------
+
+from moto.s3 import models as _s3_models
+
+_orig_s3_backend_copy_object = _s3_models.S3Backend.copy_object
+
+
+def _s3_backend_copy_object(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs):
+    result = _orig_s3_backend_copy_object(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs)
+    owner = _s3_models.s3_backends[src_key.account_id][src_key.partition]
+    if owner is not self:
+        tags = owner.tagger.list_tags_for_resource(src_key.arn)["Tags"]
+        new_key = self.get_object(dest_bucket_name, dest_key_name)
+        if tags and new_key is not None:
+            self.tagger.tag_resource(new_key.arn, tags)
+    return result
+
+
+_s3_models.S3Backend.copy_object = _s3_backend_copy_object
+
+_orig_response_list_tags = sm_responses.SageMakerResponse.list_tags
+
+
+def _response_list_tags(self):
+    arn = self._get_param("ResourceArn")
+    parts = _arn_parts(arn)
+    account = self.sagemaker_backend.account_id
+    if parts and parts[0] != account and parts[2].startswith("model-package/"):
+        raise _AccessDenied(
+            f"User: arn:aws:iam::{account}:root is not authorized to perform: sagemaker:ListTags on resource: {arn}"
+        )
+    return _orig_response_list_tags(self)
+
+
+sm_responses.SageMakerResponse.list_tags = _response_list_tags
+
+
 if __name__ == "__main__":
     from moto.server import main
 

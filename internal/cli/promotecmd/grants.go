@@ -42,8 +42,9 @@ Who copies: CopyObject and UploadPartCopy are always issued with the target acco
 credentials, also when smcd promote is given --source-role-arn. The bucket policies and the KMS
 key policy must therefore allow the target account in every case. --source-role-arn covers only
 the reads made while planning: the SageMaker registry (DescribeModelPackageGroup,
-ListModelPackages, DescribeModelPackage) and the S3 listing and heads of the source objects
-(ListObjectsV2, HeadObject). Without a role, those reads run as the target account too, through
+ListModelPackages, DescribeModelPackage) and the S3 listing, heads and tags of the source
+objects (ListObjectsV2, HeadObject, and GetObjectTagging of the objects copied in parts, whose
+tags are set on CreateMultipartUpload). Without a role, those reads run as the target account too, through
 the group policy and the bucket policies.
 
 Nothing is read or changed; no AWS credentials are needed.`,
