@@ -67,18 +67,26 @@ func statement(sid string, actions []string, resources *[]*string, conditions ma
 // promoterStatements is the least privilege `smcd promote` needs in the target account.
 func promoterStatements(a *arns, r *resolved) []awsiam.PolicyStatement {
 	s := []awsiam.PolicyStatement{
+		// ListTags reads the source package's tags, which the promoted package carries over.
 		statement("ReadSourceModelPackages", []string{
 			"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+			"sagemaker:ListTags",
 		}, a.sourceGroup, nil),
 		// Source bucket names are only known at run time (they are in the package): any bucket,
-		// but only one owned by the source account.
+		// but only one owned by the source account. The copies pin the planned version
+		// (?versionId=) and copy its tags (a single CopyObject with the tagging directive COPY; a
+		// multipart copy reads them with GetObjectTagging?versionId=), so they need the Version
+		// forms of GetObject and GetObjectTagging besides the plain ones (an unversioned bucket's
+		// objects have no version ID).
 		statement("ReadSourceArtifacts", []string{
-			"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:ListBucket",
+			"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:ListBucket",
 		}, a.sourceObjects, map[string]interface{}{"StringEquals": map[string]interface{}{"s3:ResourceAccount": a.sourceAccount}}),
 		// Source objects encrypted with a source-account key are decrypted by S3 during the copy.
 		statement("DecryptSourceArtifacts", []string{"kms:Decrypt", "kms:DescribeKey"}, a.sourceKeys,
 			map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": a.s3ViaService}}),
 		statement("WriteTargetBucket", []string{"s3:ListBucket", "s3:ListBucketMultipartUploads"}, a.targetBucket, nil),
+		// PutObjectTagging: a copy that carries tags (CopyObject copying the source's, or
+		// CreateMultipartUpload with x-amz-tagging) needs it on the new object besides PutObject.
 		statement("WriteTargetArtifacts", []string{
 			"s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging",
 			"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",

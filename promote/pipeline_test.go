@@ -310,7 +310,7 @@ func TestFullStack(t *testing.T) {
 			condition          string
 		}{
 			"ReadSourceModelPackages": {
-				[]string{"sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"},
+				[]string{"sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:ListTags"},
 				[]string{
 					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package-group/My-Model-Pkg",
 					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package-group/my-model-pkg",
@@ -318,7 +318,7 @@ func TestFullStack(t *testing.T) {
 					"arn:${AWS::Partition}:sagemaker:eu-west-1:444333666777:model-package/my-model-pkg/*",
 				}, ""},
 			"ReadSourceArtifacts": {
-				[]string{"s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:ListBucket"},
+				[]string{"s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:GetObjectVersionTagging", "s3:ListBucket"},
 				[]string{"arn:${AWS::Partition}:s3:::*", "arn:${AWS::Partition}:s3:::*/*"},
 				`{"StringEquals":{"s3:ResourceAccount":"444333666777"}}`},
 			"DecryptSourceArtifacts": {
