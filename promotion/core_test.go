@@ -257,6 +257,51 @@ func TestBuildTargetDropsSourceAccountFields(t *testing.T) {
 	}
 }
 
+func TestSourceTags(t *testing.T) {
+	const src = "arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/3"
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	many := make([]types.Tag, 60)
+	for i := range many {
+		many[i] = tag(fmt.Sprintf("k%02d", i), "v")
+	}
+	tests := []struct {
+		name        string
+		in          []types.Tag
+		want        string // keys=values in order
+		wantDropped []string
+	}{
+		{"no source tags: lineage only", nil, "smcd:source-model-package-arn=" + src, nil},
+		{"source tags kept, lineage last", []types.Tag{tag("team", "risk"), tag("cost-center", "42")}, "team=risk cost-center=42 smcd:source-model-package-arn=" + src, nil},
+		{"aws: keys skipped", []types.Tag{tag("aws:cloudformation:stack-name", "s"), tag("team", "risk")}, "team=risk smcd:source-model-package-arn=" + src, nil},
+		{"our lineage wins over the source's", []types.Tag{tag(promotion.LineageKey, "arn:older"), tag("team", "risk")}, "team=risk smcd:source-model-package-arn=" + src, nil},
+		{"source project tags dropped", []types.Tag{tag(promotion.ProjectIDTag, "p-abc"), tag(promotion.ProjectNameTag, "src"), tag("team", "risk")},
+			"team=risk smcd:source-model-package-arn=" + src, []string{"Tags.sagemaker:project-id", "Tags.sagemaker:project-name"}},
+		{"capped at the SageMaker limit", many, "", []string{"Tags"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, dropped := promotion.SourceTags(tc.in, src)
+			var kv []string
+			for _, t := range got {
+				kv = append(kv, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+			}
+			var fields []string
+			for _, d := range dropped {
+				fields = append(fields, d.Field)
+			}
+			if tc.want != "" && strings.Join(kv, " ") != tc.want {
+				t.Errorf("tags %q, want %q", strings.Join(kv, " "), tc.want)
+			}
+			if len(got) > promotion.MaxTags || kv[len(kv)-1] != "smcd:source-model-package-arn="+src {
+				t.Errorf("%d tags ending %q, want at most %d ending with the lineage", len(got), kv[len(kv)-1], promotion.MaxTags)
+			}
+			if fmt.Sprint(fields) != fmt.Sprint(tc.wantDropped) {
+				t.Errorf("dropped %v, want %v", fields, tc.wantDropped)
+			}
+		})
+	}
+}
+
 func TestVerificationChoice(t *testing.T) {
 	crc := promotion.Checksum{Algorithm: "CRC32", Value: "abc=", Type: "FULL_OBJECT"}
 	sha := promotion.Checksum{Algorithm: "SHA256", Value: "abc=", Type: "FULL_OBJECT"}

@@ -44,8 +44,10 @@ type Grants struct {
 const CopyPrincipalNote = "The copies (CopyObject, UploadPartCopy) always run as the target account's principal, " +
 	"also with --source-role-arn: the source bucket policies and the KMS key policy must allow the target account in every case. " +
 	"--source-role-arn is used only for the reads made while planning (SageMaker DescribeModelPackageGroup, ListModelPackages, " +
-	"DescribeModelPackage; S3 ListObjectsV2, HeadObject, and GetObjectTagging of objects copied in parts); without it those reads also run as the target account " +
-	"and need the group policy and the bucket policies below."
+	"DescribeModelPackage, ListTags; S3 ListObjectsV2, HeadObject, and GetObjectTagging of objects copied in parts); without it those reads also run as the target account " +
+	"and need the group policy and the bucket policies below. " +
+	"The group policy does not grant sagemaker:ListTags (SageMaker documents only the registry reads for model package group policies), " +
+	"so the source package's tags are copied only through a source role allowed sagemaker:ListTags on the packages; otherwise the package is promoted without them and the output says so."
 
 // EventRuleGrant is an EventBridge rule in the source account.
 type EventRuleGrant struct {

@@ -21,6 +21,9 @@ type SourceRegistry interface {
 	DescribeModelPackageGroup(ctx context.Context, params *sagemaker.DescribeModelPackageGroupInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeModelPackageGroupOutput, error)
 	ListModelPackages(ctx context.Context, params *sagemaker.ListModelPackagesInput, optFns ...func(*sagemaker.Options)) (*sagemaker.ListModelPackagesOutput, error)
 	DescribeModelPackage(ctx context.Context, params *sagemaker.DescribeModelPackageInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeModelPackageOutput, error)
+	// ListTags reads the source package's tags, copied to the target package. Access denied is
+	// not an error: the package is promoted without them and the plan says so.
+	ListTags(ctx context.Context, params *sagemaker.ListTagsInput, optFns ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 }
 
 // TargetRegistry reads and writes the target model package group.
@@ -209,11 +212,37 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	}
 	target, refs, dropped := BuildTarget(d, group, status)
 	plan.Dropped = dropped
+	tags, err := p.sourceTags(ctx, aws.ToString(d.ModelPackageArn))
+	switch {
+	case isAccessDenied(err):
+		plan.Dropped = append(plan.Dropped, Dropped{Field: "Tags", Reason: fmt.Sprintf(
+			"source tags not readable (grant sagemaker:ListTags on %s to the source reader); not copied", aws.ToString(d.ModelPackageArn))})
+	case err != nil:
+		return nil, err
+	default:
+		var tagDropped []Dropped
+		target.Tags, tagDropped = SourceTags(tags, aws.ToString(d.ModelPackageArn))
+		plan.Dropped = append(plan.Dropped, tagDropped...)
+	}
 	if err := p.planObjects(ctx, plan, src.Name, *d.ModelPackageVersion, refs); err != nil {
 		return nil, err
 	}
 	plan.Target = target
 	return plan, nil
+}
+
+// sourceTags lists the source package's tags with the SDK paginator.
+func (p *Promoter) sourceTags(ctx context.Context, arn string) ([]types.Tag, error) {
+	var tags []types.Tag
+	pager := sagemaker.NewListTagsPaginator(p.SourceRegistry, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tags of source model package %s: %w", arn, err)
+		}
+		tags = append(tags, page.Tags...)
+	}
+	return tags, nil
 }
 
 // latestApproved pages through ListModelPackages (Approved, newest first) with the SDK paginator
@@ -522,6 +551,18 @@ func isNotFound(err error) bool {
 	case "ValidationException":
 		m := api.ErrorMessage()
 		return strings.Contains(m, "does not exist") || strings.Contains(m, "not found") || strings.Contains(m, "Could not find")
+	}
+	return false
+}
+
+func isAccessDenied(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "AccessDeniedException", "AccessDenied":
+		return true
 	}
 	return false
 }

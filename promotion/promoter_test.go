@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -358,6 +359,84 @@ func TestCopyKeepsObjectMetadata(t *testing.T) {
 			}
 			if len(got) != 2 || got["team"] != "risk models" || got["classification"] != "internal" {
 				t.Errorf("target tags %v, want team=risk models, classification=internal", got)
+			}
+		})
+	}
+}
+
+// deniedTags is a source registry that may not read tags, as when the target account reads by
+// ARN or the source role lacks sagemaker:ListTags.
+type deniedTags struct{ promotion.SourceRegistry }
+
+func (deniedTags) ListTags(context.Context, *sagemaker.ListTagsInput, ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: sagemaker:ListTags"}
+}
+
+// TestSourcePackageTags: the source package's tags are copied to the target package (our
+// lineage wins, source-account project tags are left out); when they cannot be read, the
+// package is promoted without them and the result says why.
+func TestSourcePackageTags(t *testing.T) {
+	tests := []struct {
+		name        string
+		denied      func(p *promotion.Promoter)
+		wantTags    map[string]string // besides the lineage tag
+		wantDropped map[string]string // field -> words of the reason
+	}{
+		{"copied through the source role", nil, map[string]string{"team": "risk", "cost-center": "42"},
+			map[string]string{"Tags.sagemaker:project-name": "project of the source account"}},
+		{"ListTags denied on the narrow interface", func(p *promotion.Promoter) { p.SourceRegistry = deniedTags{p.SourceRegistry} }, map[string]string{},
+			map[string]string{"Tags": "source tags not readable (grant sagemaker:ListTags on "}},
+		{"read by ARN: cross-account ListTags is denied", nil, map[string]string{},
+			map[string]string{"Tags": "source tags not readable (grant sagemaker:ListTags on "}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, env := newEnv(t)
+			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+			in := &sagemaker.CreateModelPackageInput{
+				InferenceSpecification: &types.InferenceSpecification{Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataUrl: aws.String(u)}},
+					SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}},
+				Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("risk")}, {Key: aws.String("cost-center"), Value: aws.String("42")},
+					{Key: aws.String(promotion.LineageKey), Value: aws.String("arn:aws:sagemaker:us-east-1:111111111111:model-package/older/1")},
+					{Key: aws.String(promotion.ProjectNameTag), Value: aws.String("source-project")}},
+			}
+			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
+			byARN := strings.HasPrefix(tc.name, "read by ARN")
+			if byARN {
+				if err := env.AllowTarget(ctx, groupARN); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, byARN)
+			if tc.denied != nil {
+				tc.denied(p)
+			}
+			res := must[*promotion.Result](t)(p.Promote(ctx))
+			if res.Action != promotion.ActionPromote || res.SourceARN != want {
+				t.Fatalf("result %+v", res)
+			}
+			tags := must[*sagemaker.ListTagsOutput](t)(env.TargetSM.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String(res.TargetARN)}))
+			got := map[string]string{}
+			for _, tag := range tags.Tags {
+				got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+			}
+			wantTags := maps.Clone(tc.wantTags)
+			wantTags[promotion.LineageKey] = want
+			if !maps.Equal(got, wantTags) {
+				t.Errorf("target tags %v, want %v", got, wantTags)
+			}
+			dropped := map[string]string{}
+			for _, d := range res.Dropped {
+				dropped[d.Field] = d.Reason
+			}
+			if len(dropped) != len(tc.wantDropped) {
+				t.Errorf("dropped %v, want %v", dropped, tc.wantDropped)
+			}
+			for f, words := range tc.wantDropped {
+				if !strings.Contains(dropped[f], words) {
+					t.Errorf("dropped %s = %q, want %q", f, dropped[f], words)
+				}
 			}
 		})
 	}

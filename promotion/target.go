@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -221,6 +222,35 @@ func BuildTarget(src *sagemaker.DescribeModelPackageOutput, targetGroup string, 
 		in.DriftCheckBaselines = out
 	}
 	return in, refs, dropped
+}
+
+// MaxTags is the most tags a SageMaker resource can have.
+const MaxTags = 50
+
+// SourceTags returns the target package's tags: the source package's tags, then the lineage tag
+// (LineageKey = sourceARN), which wins over a source tag of the same key. Left out, and returned
+// as dropped: "aws:" keys (reserved, set by AWS), the SageMaker project tags (ProjectIDTag,
+// ProjectNameTag: they name a project of the source account), and tags beyond MaxTags.
+func SourceTags(tags []types.Tag, sourceARN string) ([]types.Tag, []Dropped) {
+	var out []types.Tag
+	var dropped []Dropped
+	over := 0
+	for _, t := range tags {
+		k := aws.ToString(t.Key)
+		switch {
+		case strings.HasPrefix(k, "aws:"), k == LineageKey:
+		case k == ProjectIDTag || k == ProjectNameTag:
+			dropped = append(dropped, Dropped{Field: "Tags." + k, Reason: "names a SageMaker project of the source account; tag the target group with --project-id/--project-name instead"})
+		case len(out) >= MaxTags-1:
+			over++
+		default:
+			out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(aws.ToString(t.Value))})
+		}
+	}
+	if over > 0 {
+		dropped = append(dropped, Dropped{Field: "Tags", Reason: fmt.Sprintf("%d source tag(s) over SageMaker's limit of %d tags (one is the lineage tag)", over, MaxTags)})
+	}
+	return append(out, types.Tag{Key: aws.String(LineageKey), Value: aws.String(sourceARN)}), dropped
 }
 
 type addFunc func(field string, kind RefKind, uri **string, etag **string)

@@ -42,10 +42,17 @@ Who copies: CopyObject and UploadPartCopy are always issued with the target acco
 credentials, also when smcd promote is given --source-role-arn. The bucket policies and the KMS
 key policy must therefore allow the target account in every case. --source-role-arn covers only
 the reads made while planning: the SageMaker registry (DescribeModelPackageGroup,
-ListModelPackages, DescribeModelPackage) and the S3 listing, heads and tags of the source
-objects (ListObjectsV2, HeadObject, and GetObjectTagging of the objects copied in parts, whose
-tags are set on CreateMultipartUpload). Without a role, those reads run as the target account too, through
-the group policy and the bucket policies.
+ListModelPackages, DescribeModelPackage, ListTags) and the S3 listing, heads and tags of the
+source objects (ListObjectsV2, HeadObject, and GetObjectTagging of the objects copied in parts,
+whose tags are set on CreateMultipartUpload). Without a role, those reads run as the target
+account too, through the group policy and the bucket policies.
+
+Package tags: the source package's tags are copied to the target package when the reader may
+call sagemaker:ListTags on it. The printed group policy does not include ListTags (SageMaker
+documents model package group policies for the registry reads only), so reading by ARN copies
+no tags; grant sagemaker:ListTags on arn:aws:sagemaker:REGION:SOURCE:model-package/GROUP/* to
+the role given as --source-role-arn to have them copied. Without it, the package is promoted
+without them and the output says "source tags not readable".
 
 Nothing is read or changed; no AWS credentials are needed.`,
 		Example: `  # Grants for a target account reading one bucket

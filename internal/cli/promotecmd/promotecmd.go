@@ -98,7 +98,10 @@ copy rejected in the target by a person (another approval description) is left R
 Fields left out of the target package (the dry run and the output name each with the reason):
 ValidationSpecification, whose ValidationRole is a source-account role the target account cannot
 pass (the validation ran in the source account; its inputs are not copied), and SecurityConfig,
-whose KMS key belongs to the source account.
+whose KMS key belongs to the source account. The source package's tags are copied, except
+"aws:" keys and the source's sagemaker:project-id/-name (the lineage tag wins); when the reader
+may not call sagemaker:ListTags (reading by ARN: the group policy cannot grant it; a role without
+it) the package is promoted without them and the output says "source tags not readable".
 
 Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
 full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart

@@ -394,3 +394,17 @@ func TestValidationSpecificationLeftOut(t *testing.T) {
 		t.Fatalf("target packages %d (%v), want one without ValidationSpecification", len(pkgs), err)
 	}
 }
+
+// TestByARNSaysTagsNotReadable: reading the source by ARN (the group policy grants no ListTags)
+// promotes the package and says its tags were not copied.
+func TestByARNSaysTagsNotReadable(t *testing.T) {
+	s := newSource(t)
+	if err := s.env.AllowTarget(context.Background(), s.groupARN); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := smcd(t, nil, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket)
+	if code != 0 || !strings.Contains(out, "left out Tags: source tags not readable (grant sagemaker:ListTags on "+s.v2) ||
+		!strings.Contains(out, "); not copied\npromoted "+s.v2) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
