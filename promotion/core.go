@@ -52,6 +52,31 @@ func ValidateGroupName(s string) error {
 	return nil
 }
 
+// SageMaker's patterns for project ids and names (CreateProject, DescribeProject). The patterns
+// do not count repeated hyphens, so the API's length limits (20 and 32) are checked as well.
+var (
+	projectIDPattern   = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,19}$`)
+	projectNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$`)
+)
+
+// ValidateProjectID checks a SageMaker project id such as p-abcdef123456: 1-20 letters, digits
+// and hyphens, starting and ending with a letter or digit.
+func ValidateProjectID(s string) error {
+	if len(s) > 20 || !projectIDPattern.MatchString(s) {
+		return fmt.Errorf("project id %q: want a SageMaker project id such as p-abcdef123456 (1-20 letters, digits or hyphens, starting and ending with a letter or digit)", s)
+	}
+	return nil
+}
+
+// ValidateProjectName checks a SageMaker project name: 1-32 letters, digits and hyphens,
+// starting and ending with a letter or digit.
+func ValidateProjectName(s string) error {
+	if len(s) > 32 || !projectNamePattern.MatchString(s) {
+		return fmt.Errorf("project name %q: want 1-32 letters, digits or hyphens, starting and ending with a letter or digit", s)
+	}
+	return nil
+}
+
 var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // ValidateBucketName checks the S3 bucket naming rules (3-63 lowercase letters, digits, dots and

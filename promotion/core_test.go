@@ -149,6 +149,12 @@ func TestValidation(t *testing.T) {
 		{"group with underscore", promotion.ValidateGroupName("a_b")},
 		{"prefix with dot-dot", promotion.ValidatePrefix("a/../b")},
 		{"KMS alias instead of key ARN", promotion.ValidateKMSKeyARN("alias/x")},
+		{"project id with underscore", promotion.ValidateProjectID("p_123")},
+		{"project id over 20 characters", promotion.ValidateProjectID("p-abcdefghijklmnopqrs")},
+		{"project id ending in a hyphen", promotion.ValidateProjectID("p-")},
+		{"empty project id", promotion.ValidateProjectID("")},
+		{"project name with a space", promotion.ValidateProjectName("my project")},
+		{"project name over 32 characters", promotion.ValidateProjectName(strings.Repeat("a", 33))},
 	}
 	for _, tc := range tests {
 		if tc.err == nil {
@@ -157,6 +163,12 @@ func TestValidation(t *testing.T) {
 	}
 	if _, err := promotion.ParseGroupARN("arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn-v2"); err != nil {
 		t.Errorf("valid ARN refused: %v", err)
+	}
+	for _, err := range []error{promotion.ValidateProjectID("p-abcdef123456"), promotion.ValidateProjectID("p-abcdefghijklmnopqr"), promotion.ValidateProjectID("p1"),
+		promotion.ValidateProjectName("churn-prod"), promotion.ValidateProjectName(strings.Repeat("a", 32))} {
+		if err != nil {
+			t.Errorf("valid project id or name refused: %v", err)
+		}
 	}
 }
 

@@ -162,6 +162,16 @@ func (p *Promoter) validate() (GroupARN, string, error) {
 	if err := ValidateGroupName(group); err != nil {
 		return GroupARN{}, "", err
 	}
+	if p.Config.ProjectID != "" {
+		if err := ValidateProjectID(p.Config.ProjectID); err != nil {
+			return GroupARN{}, "", err
+		}
+	}
+	if p.Config.ProjectName != "" {
+		if err := ValidateProjectName(p.Config.ProjectName); err != nil {
+			return GroupARN{}, "", err
+		}
+	}
 	switch p.Config.ApprovalStatus {
 	case "", types.ModelApprovalStatusApproved, types.ModelApprovalStatusPendingManualApproval:
 	default:

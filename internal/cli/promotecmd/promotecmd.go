@@ -118,7 +118,8 @@ SMCD_VERIFY.
 
 Exit codes:
   0  promoted, re-approved, already up to date, or nothing approved (the message says which)
-  2  bad input (ARN, bucket name, approval status, verify mode, output format, unsafe source keys)
+  2  bad input (ARN, bucket name, approval status, project id or name, verify mode, output format,
+     unsafe source keys)
   3  access denied (source group, bucket or key policy, or the role to assume)
   4  not found (source group, package, bucket or object)
   5  integrity failure (a copy does not match its source, its source changed after planning,
@@ -228,6 +229,16 @@ func (o *Options) validate() error {
 	case string(types.ModelApprovalStatusApproved), string(types.ModelApprovalStatusPendingManualApproval):
 	default:
 		return fmt.Errorf("approval status %q: want Approved or PendingManualApproval", o.ApprovalStatus)
+	}
+	if o.ProjectID != "" {
+		if err := promotion.ValidateProjectID(o.ProjectID); err != nil {
+			return err
+		}
+	}
+	if o.ProjectName != "" {
+		if err := promotion.ValidateProjectName(o.ProjectName); err != nil {
+			return err
+		}
 	}
 	if err := promotion.ValidatePrefix(o.TargetPrefix); err != nil {
 		return err
