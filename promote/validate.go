@@ -19,8 +19,6 @@ const (
 
 var (
 	groupNameRE    = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	projectNameRE  = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$`)
-	projectIDRE    = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,19}$`)
 	eventBusRE     = regexp.MustCompile(`^[/.\-_A-Za-z0-9]{1,256}$`)
 	policyNameRE   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
@@ -218,10 +216,11 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 	if p.EventBusName != nil && !eventBusRE.MatchString(r.eventBus) {
 		return nil, fmt.Errorf("EventBusName %q: expected an event bus name of 1-256 letters, digits, and . - _ /", r.eventBus)
 	}
-	if p.SagemakerProjectId != nil && !projectIDRE.MatchString(r.projectID) {
+	// The same rules as smcd promote --project-id/--project-name (promotion.ValidateProject*).
+	if p.SagemakerProjectId != nil && promotion.ValidateProjectID(r.projectID) != nil {
 		return nil, fmt.Errorf("SagemakerProjectId %q: expected a SageMaker project ID such as p-abcdef123456 (1-20 letters, digits and single hyphens)", r.projectID)
 	}
-	if p.SagemakerProjectName != nil && !projectNameRE.MatchString(r.projectName) {
+	if p.SagemakerProjectName != nil && promotion.ValidateProjectName(r.projectName) != nil {
 		return nil, fmt.Errorf("SagemakerProjectName %q: expected 1-32 letters, digits and single hyphens", r.projectName)
 	}
 	if p.KmsKeyArn != nil {
