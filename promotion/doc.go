@@ -3,7 +3,7 @@
 // artifact server-side into the target bucket, verifies each copy, and registers the package with
 // lineage so that re-runs converge instead of duplicating.
 //
-// The package has a pure core (LatestApproved, BuildTarget, TargetKey, CheckKey, Decide: no I/O,
+// The package has a pure core (LatestApproved, BuildTarget, SourceTags, TargetKey, CheckKey, Decide: no I/O,
 // tested exhaustively) and a thin adapter (Promoter, Copier) that talks to AWS through narrow
 // interfaces with the SDK's exact method signatures.
 //
@@ -19,5 +19,9 @@
 // size and pinned ETag, and asks S3 for a CRC32 on the copy.
 //
 // The target package carries the source package ARN in CustomerMetadataProperties and in a tag,
-// both under LineageKey ("smcd:source-model-package-arn").
+// both under LineageKey ("smcd:source-model-package-arn"), and the source package's tags when
+// they can be read. Fields that cannot exist in the target account (ValidationSpecification with
+// its source-account role, SecurityConfig with its source-account key) are left out and reported.
+// A copy is set to Rejected when its source is, and back to the configured status when the source
+// is approved again.
 package promotion
