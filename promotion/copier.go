@@ -92,7 +92,7 @@ func ParseVerifyMode(s string) (VerifyMode, error) {
 	case VerifyChecksum, VerifySize:
 		return m, nil
 	}
-	return "", fmt.Errorf("verify mode %q: want %s or %s", s, VerifyChecksum, VerifySize)
+	return "", fmt.Errorf("verify mode %q: expected %s or %s", s, VerifyChecksum, VerifySize)
 }
 
 // TargetChecksumAlgorithm is the checksum a VerifySize copy asks S3 to compute for the target.
@@ -120,9 +120,9 @@ func (o CopierOptions) withDefaults() (CopierOptions, error) {
 	}
 	switch {
 	case o.MultipartThreshold < 0 || o.MultipartThreshold > MaxSingleCopySize:
-		return o, fmt.Errorf("copier: multipart threshold %d: want 1..%d bytes", o.MultipartThreshold, MaxSingleCopySize)
+		return o, fmt.Errorf("copier: multipart threshold %d: expected 1..%d bytes", o.MultipartThreshold, MaxSingleCopySize)
 	case o.PartSize < MinPartSize || o.PartSize > MaxSingleCopySize:
-		return o, fmt.Errorf("copier: part size %d: want %d..%d bytes", o.PartSize, MinPartSize, MaxSingleCopySize)
+		return o, fmt.Errorf("copier: part size %d: expected %d..%d bytes", o.PartSize, MinPartSize, MaxSingleCopySize)
 	case o.PartConcurrency < 0 || o.ObjectConcurrency < 0:
 		return o, errors.New("copier: concurrency must not be negative")
 	}

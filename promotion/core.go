@@ -37,7 +37,7 @@ func (g GroupARN) String() string {
 func ParseGroupARN(s string) (GroupARN, error) {
 	m := groupARNPattern.FindStringSubmatch(s)
 	if m == nil {
-		return GroupARN{}, fmt.Errorf("source group ARN %q: want arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME", s)
+		return GroupARN{}, fmt.Errorf("source group ARN %q: expected arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME", s)
 	}
 	return GroupARN{Partition: m[1], Region: m[2], AccountID: m[3], Name: m[4]}, nil
 }
@@ -47,7 +47,7 @@ var groupNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 // ValidateGroupName checks a model package group name (1-63 letters, digits and hyphens).
 func ValidateGroupName(s string) error {
 	if !groupNamePattern.MatchString(s) {
-		return fmt.Errorf("target group %q: want 1-63 letters, digits or hyphens, starting with a letter or digit", s)
+		return fmt.Errorf("target group %q: expected 1-63 letters, digits or hyphens, starting with a letter or digit", s)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ var (
 // and hyphens, starting and ending with a letter or digit.
 func ValidateProjectID(s string) error {
 	if len(s) > 20 || !projectIDPattern.MatchString(s) {
-		return fmt.Errorf("project id %q: want a SageMaker project id such as p-abcdef123456 (1-20 letters, digits or hyphens, starting and ending with a letter or digit)", s)
+		return fmt.Errorf("project id %q: expected a SageMaker project id such as p-abcdef123456 (1-20 letters, digits or hyphens, starting and ending with a letter or digit)", s)
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func ValidateProjectID(s string) error {
 // starting and ending with a letter or digit.
 func ValidateProjectName(s string) error {
 	if len(s) > 32 || !projectNamePattern.MatchString(s) {
-		return fmt.Errorf("project name %q: want 1-32 letters, digits or hyphens, starting and ending with a letter or digit", s)
+		return fmt.Errorf("project name %q: expected 1-32 letters, digits or hyphens, starting and ending with a letter or digit", s)
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 // hyphens; no "..", not an IP address).
 func ValidateBucketName(s string) error {
 	if !bucketPattern.MatchString(s) || strings.Contains(s, "..") || regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`).MatchString(s) {
-		return fmt.Errorf("bucket %q: want an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)", s)
+		return fmt.Errorf("bucket %q: expected an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)", s)
 	}
 	return nil
 }
@@ -100,7 +100,7 @@ func (l S3Location) URI() string { return "s3://" + l.Bucket + "/" + l.Key }
 func ParseS3URI(uri string) (S3Location, error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
 	if !ok {
-		return S3Location{}, fmt.Errorf("S3 URI %q: want s3://bucket/key", uri)
+		return S3Location{}, fmt.Errorf("S3 URI %q: expected s3://bucket/key", uri)
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
 	if err := ValidateBucketName(bucket); err != nil {
@@ -157,7 +157,7 @@ func ValidatePrefix(p string) error {
 		return nil
 	}
 	if path.Clean(t) != t || strings.HasPrefix(t, "../") || t == ".." || t == "." {
-		return fmt.Errorf("target prefix %q: want key segments without \"..\", \".\" or \"//\"", p)
+		return fmt.Errorf("target prefix %q: expected key segments without \"..\", \".\" or \"//\"", p)
 	}
 	return nil
 }

@@ -492,7 +492,7 @@ func TestVerificationEdges(t *testing.T) {
 		wantErr string
 	}{
 		{"size mode without an ETag to pin", promotion.Object{Size: 10}, promotion.CopierOptions{KMSKeyARN: "k", Verify: promotion.VerifySize}, "", "no ETag to pin"},
-		{"unknown mode", promotion.Object{Size: 10, ETag: `"x"`}, promotion.CopierOptions{Verify: "md5"}, "", `verify mode "md5": want checksum or size`},
+		{"unknown mode", promotion.Object{Size: 10, ETag: `"x"`}, promotion.CopierOptions{Verify: "md5"}, "", `verify mode "md5": expected checksum or size`},
 		{"SSE-KMS source, single, size mode", promotion.Object{Size: 10, ETag: `"x"`, SSE: s3types.ServerSideEncryptionAwsKms}, promotion.CopierOptions{Verify: promotion.VerifySize}, promotion.VerifiedSizePinned, ""},
 		{"DSSE-KMS source, checksum mode", promotion.Object{Size: 10, ETag: `"x"`, SSE: s3types.ServerSideEncryptionAwsKmsDsse}, promotion.CopierOptions{}, "", "cannot be verified"},
 	}

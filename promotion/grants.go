@@ -64,7 +64,7 @@ var kmsKeyPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:ke
 // ValidateKMSKeyARN checks arn:aws:kms:REGION:ACCOUNT:key/ID.
 func ValidateKMSKeyARN(s string) error {
 	if !kmsKeyPattern.MatchString(s) {
-		return fmt.Errorf("KMS key ARN %q: want arn:aws:kms:REGION:ACCOUNT:key/KEY-ID", s)
+		return fmt.Errorf("KMS key ARN %q: expected arn:aws:kms:REGION:ACCOUNT:key/KEY-ID", s)
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func ValidateKMSKeyARN(s string) error {
 // ValidateAccountID checks a 12-digit AWS account id.
 func ValidateAccountID(s string) error {
 	if !accountPattern.MatchString(s) {
-		return fmt.Errorf("account ID %q: want 12 digits", s)
+		return fmt.Errorf("account ID %q: expected 12 digits", s)
 	}
 	return nil
 }

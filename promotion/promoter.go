@@ -175,7 +175,7 @@ func (p *Promoter) validate() (GroupARN, string, error) {
 	switch p.Config.ApprovalStatus {
 	case "", types.ModelApprovalStatusApproved, types.ModelApprovalStatusPendingManualApproval:
 	default:
-		return GroupARN{}, "", fmt.Errorf("approval status %q: want Approved or PendingManualApproval", p.Config.ApprovalStatus)
+		return GroupARN{}, "", fmt.Errorf("approval status %q: expected Approved or PendingManualApproval", p.Config.ApprovalStatus)
 	}
 	return src, group, nil
 }

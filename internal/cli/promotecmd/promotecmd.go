@@ -223,12 +223,12 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.SourceRoleARN != "" && !strings.HasPrefix(o.SourceRoleARN, "arn:") || o.SourceRoleARN != "" && !strings.Contains(o.SourceRoleARN, ":role/") {
-		return fmt.Errorf("source role ARN %q: want arn:aws:iam::ACCOUNT:role/NAME", o.SourceRoleARN)
+		return fmt.Errorf("source role ARN %q: expected arn:aws:iam::ACCOUNT:role/NAME", o.SourceRoleARN)
 	}
 	switch o.ApprovalStatus {
 	case string(types.ModelApprovalStatusApproved), string(types.ModelApprovalStatusPendingManualApproval):
 	default:
-		return fmt.Errorf("approval status %q: want Approved or PendingManualApproval", o.ApprovalStatus)
+		return fmt.Errorf("approval status %q: expected Approved or PendingManualApproval", o.ApprovalStatus)
 	}
 	if o.ProjectID != "" {
 		if err := promotion.ValidateProjectID(o.ProjectID); err != nil {
@@ -244,12 +244,12 @@ func (o *Options) validate() error {
 		return err
 	}
 	if _, err := promotion.ParseVerifyMode(o.Verify); err != nil || o.Verify == "" {
-		return fmt.Errorf("verify mode %q: want %s or %s", o.Verify, promotion.VerifyChecksum, promotion.VerifySize)
+		return fmt.Errorf("verify mode %q: expected %s or %s", o.Verify, promotion.VerifyChecksum, promotion.VerifySize)
 	}
 	switch o.Output {
 	case "text", "json":
 	default:
-		return fmt.Errorf("output format %q: want text or json", o.Output)
+		return fmt.Errorf("output format %q: expected text or json", o.Output)
 	}
 	return nil
 }
