@@ -65,7 +65,7 @@ func (s *synthesized) one(t *testing.T, typ, prefix string) resource {
 func synth(build func(stack awscdk.Stack) []SagemakerEndpoint) func() *synthesized {
 	return sync.OnceValue(func() *synthesized {
 		app := cdktest.NewApp()
-		stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{Env: cdktest.Env})
+		stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{Env: cdktest.Env()})
 		eps := build(stack)
 		tmpl := assertions.Template_FromStack(stack, nil)
 		body, err := json.Marshal(tmpl.ToJSON())

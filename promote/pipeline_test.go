@@ -131,7 +131,7 @@ func strs(v any) []string {
 }
 
 // fullBoundary is the boundary ARN fullProps' PermissionsBoundaryName renders to in a stack in
-// cdktest.Env: partition from the stack, account from the stack.
+// cdktest.Env(): partition from the stack, account from the stack.
 const fullBoundary = "arn:${AWS::Partition}:iam::111222333444:policy/my-permissions-boundary"
 
 // checkBoundary fails t for every AWS::IAM::Role of the template, whichever construct rendered
@@ -175,7 +175,7 @@ func fullProps() *ModelPackagePromotePipelineProps {
 // TestFullStack synthesizes one stack with every option and checks it from several sides.
 func TestFullStack(t *testing.T) {
 	app := cdktest.NewApp()
-	stack := awscdk.NewStack(app, jsii.String("Full"), &awscdk.StackProps{Env: cdktest.Env})
+	stack := awscdk.NewStack(app, jsii.String("Full"), &awscdk.StackProps{Env: cdktest.Env()})
 	p := NewModelPackagePromotePipeline(stack, jsii.String("Promote"), fullProps())
 	tmpl := cdktest.Check(t, stack)
 	tp := parse(t, tmpl)
@@ -583,7 +583,7 @@ func TestBoundaryOnEveryRoleOfTheStack(t *testing.T) {
 		props *ModelPackagePromotePipelineProps
 		want  string
 	}{
-		{"stack with an environment", cdktest.Env, fullProps(), fullBoundary},
+		{"stack with an environment", cdktest.Env(), fullProps(), fullBoundary},
 		{"environment-agnostic stack", nil, agnostic, "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/my-permissions-boundary"},
 	}
 	for i, tc := range tests {

@@ -81,8 +81,6 @@ const (
 	VerifySize VerifyMode = "size"
 )
 
-// VerifyModes lists the accepted verify modes, the default first.
-var VerifyModes = []VerifyMode{VerifyChecksum, VerifySize}
 
 // ParseVerifyMode checks a verify mode given as text; "" is the default, VerifyChecksum.
 func ParseVerifyMode(s string) (VerifyMode, error) {

@@ -29,8 +29,10 @@ func NewApp() awscdk.App {
 	return app
 }
 
-// Env is the account and region test stacks deploy to.
-var Env = &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("eu-west-1")}
+// Env returns the account and region test stacks deploy to (a fresh value each call).
+func Env() *awscdk.Environment {
+	return &awscdk.Environment{Account: jsii.String("111222333444"), Region: jsii.String("eu-west-1")}
+}
 
 // Check synthesizes stack (built in an app from NewApp), fails t on any unsuppressed cdk-nag
 // finding or cfn-lint error, and returns the template for assertions.

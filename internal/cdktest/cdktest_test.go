@@ -13,7 +13,7 @@ import (
 // A bare bucket breaks several AwsSolutions rules: the checker must see them.
 func TestNagSeesFindings(t *testing.T) {
 	app := NewApp()
-	stack := awscdk.NewStack(app, jsii.String("Bare"), &awscdk.StackProps{Env: Env})
+	stack := awscdk.NewStack(app, jsii.String("Bare"), &awscdk.StackProps{Env: Env()})
 	awss3.NewBucket(stack, jsii.String("B"), nil)
 	ann := assertions.Annotations_FromStack(stack)
 	errs := *ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
@@ -25,7 +25,7 @@ func TestNagSeesFindings(t *testing.T) {
 // cfn-lint must reject a template with an unknown property.
 func TestLintSeesErrors(t *testing.T) {
 	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Bad"), &awscdk.StackProps{Env: Env})
+	stack := awscdk.NewStack(app, jsii.String("Bad"), &awscdk.StackProps{Env: Env()})
 	awscdk.NewCfnResource(stack, jsii.String("B"), &awscdk.CfnResourceProps{
 		Type:       jsii.String("AWS::S3::Bucket"),
 		Properties: &map[string]any{"NoSuchProperty": "x"},
