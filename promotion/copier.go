@@ -81,7 +81,6 @@ const (
 	VerifySize VerifyMode = "size"
 )
 
-
 // ParseVerifyMode checks a verify mode given as text; "" is the default, VerifyChecksum.
 func ParseVerifyMode(s string) (VerifyMode, error) {
 	switch m := VerifyMode(s); m {
