@@ -295,22 +295,10 @@ func TestFailedUpdate(t *testing.T) {
 }
 
 func TestDrift(t *testing.T) {
-	ctx := context.Background()
 	s := newStack(t, refreshertest.Options{Name: "drifting", UpdateSeconds: 0.2})
 	var metrics, logs bytes.Buffer
 	h := s.Handler(&metrics, &logs)
-	foreign := s.Config.Endpoint + "-hand-made"
-	if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
-		EndpointConfigName: aws.String(foreign),
-		ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(s.Config.Endpoint),
-			InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SageMaker.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(s.Config.Endpoint), EndpointConfigName: aws.String(foreign)}); err != nil {
-		t.Fatal(err)
-	}
-	waitInService(t, s, foreign)
+	foreign := moveToForeignConfig(t, s, s.Config.Endpoint+"-hand-made")
 
 	resp := feed(t, h, uploadAndReceive(t, s, s.ModelKey))
 	if len(resp.BatchItemFailures) != 0 {
@@ -331,28 +319,35 @@ func TestDrift(t *testing.T) {
 	}
 }
 
+// moveToForeignConfig creates an endpoint config that is neither A nor B, as a person or a
+// deployment would, moves the endpoint onto it and waits until it is InService there.
+func moveToForeignConfig(t *testing.T, s *refreshertest.Stack, config string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
+		EndpointConfigName: aws.String(config),
+		ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(s.Config.Endpoint),
+			InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SageMaker.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(s.Config.Endpoint), EndpointConfigName: aws.String(config)}); err != nil {
+		t.Fatal(err)
+	}
+	waitInService(t, s, config)
+	return config
+}
+
 // With the Lambda's drift grace (a CDK deployment replacing A/B settles meanwhile), a foreign
 // config is waited out without a Drift metric, then reported once it outlasts the grace.
 func TestDriftGrace(t *testing.T) {
-	ctx := context.Background()
 	s := newStack(t, refreshertest.Options{Name: "settling", UpdateSeconds: 0.2})
 	s.Config.DriftGrace = refresher.DefaultDriftGrace
 	var metrics, logs bytes.Buffer
 	h := s.Handler(&metrics, &logs)
 	now := time.Now()
 	h.Reconciler.Clock = func() time.Time { return now }
-	foreign := s.Config.Endpoint + "-next-a"
-	if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
-		EndpointConfigName: aws.String(foreign),
-		ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(s.Config.Endpoint),
-			InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SageMaker.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(s.Config.Endpoint), EndpointConfigName: aws.String(foreign)}); err != nil {
-		t.Fatal(err)
-	}
-	waitInService(t, s, foreign)
+	foreign := moveToForeignConfig(t, s, s.Config.Endpoint+"-next-a")
 
 	mustInvoke(t, h, schedule(t))
 	now = now.Add(refresher.DefaultDriftGrace - time.Second)
