@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/median"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
@@ -115,7 +115,7 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 		}
 		orig = append(orig, m)
 	}
-	rows := []Measurement{median(smcd), median(cli), median(orig)}
+	rows := []Measurement{medianRun(smcd), medianRun(cli), medianRun(orig)}
 	fmt.Fprintf(w, "Promotion of one package: %d objects, %.0f MiB total, moto on loopback, median of %d runs\n",
 		opts.Objects, float64(each*int64(opts.Objects))/(1<<20), opts.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -141,17 +141,10 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	return nil
 }
 
-func median(ms []Measurement) Measurement {
-	pick := func(f func(Measurement) int64) int64 {
-		v := make([]int64, len(ms))
-		for i, m := range ms {
-			v[i] = f(m)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+func medianRun(ms []Measurement) Measurement {
+	pick := func(f func(Measurement) int64) int64 { return median.Of(ms, f) }
 	return Measurement{Method: ms[0].Method,
-		Wall:          time.Duration(pick(func(m Measurement) int64 { return int64(m.Wall) })),
+		Wall:          median.Of(ms, func(m Measurement) time.Duration { return m.Wall }),
 		ArtifactBytes: pick(func(m Measurement) int64 { return m.ArtifactBytes }),
 		HTTPBytes:     pick(func(m Measurement) int64 { return m.HTTPBytes }),
 		PeakRSS:       pick(func(m Measurement) int64 { return m.PeakRSS })}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/median"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh/sim"
 )
 
@@ -88,7 +89,7 @@ func Measure(ctx context.Context) ([]Row, error) {
 				}
 				runs = append(runs, measure(n, policy, r))
 			}
-			rows = append(rows, median(runs))
+			rows = append(rows, medianRow(runs))
 		}
 	}
 	return rows, nil
@@ -127,23 +128,9 @@ func measure(n int, policy Policy, r *sim.Result) Row {
 }
 
 // median takes each column's median over the runs.
-func median(runs []Row) Row {
-	ints := func(f func(Row) int) int {
-		v := make([]int, len(runs))
-		for i, r := range runs {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
-	durs := func(f func(Row) time.Duration) time.Duration {
-		v := make([]time.Duration, len(runs))
-		for i, r := range runs {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+func medianRow(runs []Row) Row {
+	ints := func(f func(Row) int) int { return median.Of(runs, f) }
+	durs := func(f func(Row) time.Duration) time.Duration { return median.Of(runs, f) }
 	return Row{Storm: runs[0].Storm, Policy: runs[0].Policy,
 		UpdateCalls: ints(func(r Row) int { return r.UpdateCalls }),
 		Rejected:    ints(func(r Row) int { return r.Rejected }),
