@@ -28,6 +28,8 @@ type Config struct {
 	// DriftGrace is refresh.Policy.DriftGrace: LoadConfig (the Lambda) defaults it to
 	// DefaultDriftGrace; zero, as smcd uses, reports a foreign config at once.
 	DriftGrace time.Duration
+	// IntentTimeout is refresh.Policy.IntentTimeout (refresh.DefaultIntentTimeout when zero).
+	IntentTimeout time.Duration
 	// Watch says which S3 changes count. A zero Watch accepts every S3 event (smcd events
 	// replay without --bucket); the Lambda always sets it.
 	Watch Watch
@@ -42,7 +44,7 @@ type Config struct {
 
 // Policy returns the pure core's view of c.
 func (c Config) Policy() refresh.Policy {
-	return refresh.Policy{ConfigA: c.ConfigA, ConfigB: c.ConfigB, QuietPeriod: c.QuietPeriod, MarkerKey: c.MarkerKey, DriftGrace: c.DriftGrace}
+	return refresh.Policy{ConfigA: c.ConfigA, ConfigB: c.ConfigB, QuietPeriod: c.QuietPeriod, MarkerKey: c.MarkerKey, DriftGrace: c.DriftGrace, IntentTimeout: c.IntentTimeout}
 }
 
 // Watch is the set of S3 objects whose changes trigger a refresh (EnvWatch).
