@@ -45,10 +45,11 @@ type Moto struct {
 	// URL is the endpoint URL, such as http://127.0.0.1:41234.
 	URL string
 
-	cmd  *exec.Cmd
-	dir  string
-	logs *bytes.Buffer
-	done chan error
+	cmd      *exec.Cmd
+	dir      string
+	logs     *bytes.Buffer
+	done     chan error
+	endpoint string // where clients send calls when not URL (see Via)
 }
 
 // Options tune the emulator.
@@ -160,11 +161,25 @@ func (m *Moto) Reset(ctx context.Context) error {
 	return nil
 }
 
+// Via returns a view of m whose Config, AccountConfig and Env send every call to endpointURL
+// instead, such as a faultproxy.Proxy in front of this emulator. Reset and Logs still act on the
+// emulator; Stop on the view does nothing (stop m itself).
+func (m *Moto) Via(endpointURL string) *Moto {
+	return &Moto{URL: m.URL, logs: m.logs, endpoint: endpointURL}
+}
+
+func (m *Moto) clientURL() string {
+	if m.endpoint != "" {
+		return m.endpoint
+	}
+	return m.URL
+}
+
 // Config returns an AWS SDK configuration for the default account, pointed at the emulator.
 func (m *Moto) Config(ctx context.Context) (aws.Config, error) {
 	return config.LoadDefaultConfig(ctx,
 		config.WithRegion(Region),
-		config.WithBaseEndpoint(m.URL),
+		config.WithBaseEndpoint(m.clientURL()),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
 		config.WithSharedConfigProfile(""),
 		config.WithSharedConfigFiles(nil),
@@ -191,7 +206,7 @@ func (m *Moto) AccountConfig(ctx context.Context, accountID string) (aws.Config,
 // Env returns environment variables that point AWS CLIs and smcd at the emulator.
 func (m *Moto) Env() []string {
 	return []string{
-		"AWS_ENDPOINT_URL=" + m.URL,
+		"AWS_ENDPOINT_URL=" + m.clientURL(),
 		"AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_REGION=" + Region,
