@@ -509,6 +509,621 @@ def _response_list_tags(self):
 sm_responses.SageMakerResponse.list_tags = _response_list_tags
 
 
+# ---------------------------------------------------------------------------------------------
+# Requests validated against the AWS service model; model-registry idempotency (emulator
+# fidelity). Owned by the emulator engineer; keep edits local to this section.
+#
+# moto accepts requests that AWS refuses. A WSGI middleware in front of moto's app checks every
+# request to the services the project calls against botocore's service model (the model the AWS
+# SDKs are generated from, installed with moto): required members, string lengths, patterns
+# (whole value), enums, numeric ranges, list and map sizes, recursively. A violation is answered
+# as AWS does: HTTP 400 ValidationException naming the member (JSON protocols), ValidationError
+# (query protocols), or S3's own error codes (KeyTooLongError, InvalidBucketName,
+# InvalidArgument, InvalidStorageClass, InvalidRequest). Patterns Python cannot compile are
+# reported once on stderr and not checked. SMCD_MOTO_VALIDATE=0 turns the middleware off.
+#
+# Hooks: add_request_hook(fn) registers fn(request) called for every validated request before
+# moto handles it, with a RequestInfo (service, operation, protocol, params, environ).
+#
+# Model registry:
+# * CreateModelPackage is idempotent on ClientToken: a second call with a token already used in
+#   the account answers the first call's ModelPackageArn and creates nothing.
+# * CreateModelPackageGroup on an existing name fails with ValidationException
+#   "Model Package Group already exists: <arn>" (moto replaced the group silently).
+# ---------------------------------------------------------------------------------------------
+
+import base64 as _base64
+import io as _io
+import json as _vjson
+import uuid as _vuuid
+import xml.etree.ElementTree as _ET
+from urllib.parse import parse_qsl as _parse_qsl
+
+import botocore.session as _botocore_session
+
+_VALIDATED_SERVICES = (
+    "sagemaker", "s3", "dynamodb", "sqs", "events", "sts", "kms", "cloudformation", "codepipeline",
+)
+_S3_MAX_KEY_BYTES = 1024
+_S3_MAX_PART_NUMBER = 10000
+_S3_MAX_COPY_SOURCE = 5 * 1024 * 1024 * 1024
+
+_botocore = _botocore_session.get_session()
+_models = {}  # service name -> botocore ServiceModel
+_model_lock = threading.Lock()
+_patterns = {}  # pattern text -> compiled pattern, or None when it cannot be compiled
+_request_hooks = []
+
+
+class RequestInfo:
+    """One AWS request as the validator understood it, for request hooks."""
+
+    def __init__(self, service, operation, protocol, params, environ):
+        self.service = service  # botocore service name, such as "sagemaker"
+        self.operation = operation  # operation name, such as "CreateModelPackage"
+        self.protocol = protocol  # "json", "query" or "rest-xml"
+        self.params = params  # the input members, keyed by member name
+        self.environ = environ  # the WSGI environ (headers, path, query)
+
+
+def add_request_hook(fn):
+    """Registers fn(RequestInfo), called for every validated request before moto handles it."""
+    _request_hooks.append(fn)
+
+
+def _model(service):
+    with _model_lock:
+        if service not in _models:
+            _models[service] = _botocore.get_service_model(service)
+        return _models[service]
+
+
+def _json_targets():
+    targets = {}
+    for name in _VALIDATED_SERVICES:
+        prefix = _model(name).metadata.get("targetPrefix")
+        if prefix:
+            targets[prefix] = name
+    return targets
+
+
+_TARGETS = _json_targets()
+_SIGNING = {_model(n).signing_name: n for n in _VALIDATED_SERVICES}
+
+
+def _log(message):
+    print("smcd_moto: " + message, file=sys.stderr, flush=True)
+
+
+def _compile(pattern):
+    """Compiles a model pattern (Java syntax, ASCII classes as in Java); logs once if it cannot."""
+    if pattern in _patterns:
+        return _patterns[pattern]
+    compiled = None
+    try:
+        compiled = _re.compile(pattern, _re.ASCII)
+    except _re.error as err:
+        try:
+            import regex as _regex  # handles \p{L} and other Unicode classes Java knows
+
+            compiled = _regex.compile(pattern, _regex.ASCII | _regex.V0)
+            _log(f"pattern {pattern!r} is not Python re syntax ({err}); checked with the regex module")
+        except Exception as err2:  # noqa: BLE001 - the regex module may be missing too
+            _log(f"pattern {pattern!r} cannot be compiled ({err}; {err2}); values are not checked against it")
+    _patterns[pattern] = compiled
+    return compiled
+
+
+def _lower_first(name):
+    return name[:1].lower() + name[1:]
+
+
+def _render(value):
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_render(v).strip("'") for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_render(v).strip(chr(39))}" for k, v in value.items()) + "}"
+    text = str(value)
+    if len(text) > 512:
+        text = text[:512] + "..."
+    return f"'{text}'"
+
+
+def _check(shape, value, path, errors):
+    """Appends (path, value, constraint) for every violation of shape by value."""
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return
+        for name in shape.required_members:
+            if value.get(name) is None:
+                errors.append((_join(path, name), None, "Member must not be null"))
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                _check(member, value[name], _join(path, name), errors)
+        return
+    if kind == "list":
+        if not isinstance(value, list):
+            return
+        _size(meta, len(value), value, path, errors)
+        for i, item in enumerate(value, 1):
+            if item is not None:
+                _check(shape.member, item, f"{path}.{i}.member", errors)
+        return
+    if kind == "map":
+        if not isinstance(value, dict):
+            return
+        _size(meta, len(value), value, path, errors)
+        for k, v in value.items():
+            _check(shape.key, k, f"{path}.{k}.key", errors)
+            if v is not None:
+                _check(shape.value, v, f"{path}.{k}.member", errors)
+        return
+    if kind == "string":
+        if not isinstance(value, str):
+            return
+        _size(meta, len(value), value, path, errors)
+        if "enum" in meta and value not in meta["enum"]:
+            errors.append((path, value, "Member must satisfy enum value set: [" + ", ".join(meta["enum"]) + "]"))
+        if "pattern" in meta:
+            compiled = _compile(meta["pattern"])
+            if compiled is not None and compiled.fullmatch(value) is None:
+                errors.append((path, value, "Member must satisfy regular expression pattern: " + meta["pattern"]))
+        return
+    if kind in ("integer", "long", "float", "double"):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return
+        if "min" in meta and number < meta["min"]:
+            errors.append((path, value, f"Member must have value greater than or equal to {meta['min']}"))
+        if "max" in meta and number > meta["max"]:
+            errors.append((path, value, f"Member must have value less than or equal to {meta['max']}"))
+        return
+    if kind == "blob" and isinstance(value, str):
+        try:
+            size = len(_base64.b64decode(value, validate=True))
+        except Exception:  # noqa: BLE001 - not base64: S3 payloads and the like
+            return
+        _size(meta, size, "<blob>", path, errors)
+
+
+def _size(meta, size, value, path, errors):
+    if "min" in meta and size < meta["min"]:
+        errors.append((path, value, f"Member must have length greater than or equal to {meta['min']}"))
+    if "max" in meta and size > meta["max"]:
+        errors.append((path, value, f"Member must have length less than or equal to {meta['max']}"))
+
+
+def _join(path, name):
+    return _lower_first(name) if not path else f"{path}.{_lower_first(name)}"
+
+
+def _message(errors):
+    n = len(errors)
+    head = f"{n} validation error{'s' if n != 1 else ''} detected: "
+    return head + "; ".join(
+        f"Value {_render(v)} at '{p}' failed to satisfy constraint: {c}" for p, v, c in errors[:10]
+    )
+
+
+# --- request parsing per protocol ---
+
+
+def _query_value(shape, params, prefix):
+    """Rebuilds the value of shape from flattened query parameters (awsQuery serialization)."""
+    kind = shape.type_name
+    if kind == "structure":
+        out = {}
+        for name, member in shape.members.items():
+            key = member.serialization.get("name", name)
+            v = _query_value(member, params, f"{prefix}.{key}" if prefix else key)
+            if v is not None:
+                out[name] = v
+        return out if (out or not prefix) else None
+    if kind == "list":
+        if prefix in params and params[prefix] == "":
+            return []
+        flat = shape.serialization.get("flattened")
+        item = shape.member.serialization.get("name", "member")
+        base = prefix if flat else f"{prefix}.{item}"
+        items, i = [], 1
+        while any(k == f"{base}.{i}" or k.startswith(f"{base}.{i}.") for k in params):
+            items.append(_query_value(shape.member, params, f"{base}.{i}"))
+            i += 1
+        return items if items else None
+    if kind == "map":
+        flat = shape.serialization.get("flattened")
+        base = prefix if flat else f"{prefix}.entry"
+        kname = shape.key.serialization.get("name", "key")
+        vname = shape.value.serialization.get("name", "value")
+        out, i = {}, 1
+        while f"{base}.{i}.{kname}" in params:
+            out[params[f"{base}.{i}.{kname}"]] = _query_value(shape.value, params, f"{base}.{i}.{vname}")
+            i += 1
+        return out if out else None
+    return params.get(prefix)
+
+
+def _xml_value(shape, elem):
+    """Rebuilds the value of shape from an XML element (restXml payloads)."""
+    kind = shape.type_name
+    if kind == "structure":
+        out = {}
+        children = list(elem)
+        for name, member in shape.members.items():
+            tag = member.serialization.get("name", name)
+            matching = [c for c in children if c.tag.split("}")[-1] == tag]
+            if not matching:
+                continue
+            if member.type_name == "list" and member.serialization.get("flattened"):
+                out[name] = [_xml_value(member.member, c) for c in matching]
+            else:
+                out[name] = _xml_value(member, matching[0])
+        return out
+    if kind == "list":
+        return [_xml_value(shape.member, c) for c in elem]
+    return elem.text or ""
+
+
+def _s3_routes():
+    routes = []
+    model = _model("s3")
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        uri = op.http["requestUri"]
+        path, _, query = uri.partition("?")
+        literals = {}
+        for part in query.split("&") if query else []:
+            k, _, v = part.partition("=")
+            if not v.startswith("{"):
+                literals[k] = v
+        shape = op.input_shape
+        required = []
+        if shape is not None:
+            for m in shape.required_members:
+                loc = shape.members[m].serialization.get("location")
+                if loc in ("header", "querystring"):
+                    required.append((loc, shape.members[m].serialization["name"]))
+        routes.append((op.http["method"], "{Key+}" in path, path.strip("/") == "", literals, required, name))
+    return routes
+
+
+_S3_ROUTES = None
+
+
+def _s3_operation(method, has_key, root, query, headers):
+    global _S3_ROUTES
+    if _S3_ROUTES is None:
+        _S3_ROUTES = _s3_routes()
+    xid = query.get("x-id")
+    if xid and xid in _model("s3").operation_names:
+        return xid
+    best, best_score = None, -1
+    for m, key, is_root, literals, required, name in _S3_ROUTES:
+        if m != method or key != has_key or is_root != root:
+            continue
+        if any(k not in query or (v and query[k] != v) for k, v in literals.items()):
+            continue
+        present = 0
+        for loc, wire in required:
+            if (headers if loc == "header" else query).get(wire.lower() if loc == "header" else wire) is None:
+                break
+            present += 1
+        else:
+            score = 100 * len(literals) + present
+            if score > best_score:
+                best, best_score = name, score
+    return best
+
+
+def _s3_params(op, environ, query, headers, bucket, key, body):
+    params = {}
+    shape = op.input_shape
+    if shape is None:
+        return params
+    for name, member in shape.members.items():
+        ser = member.serialization
+        loc = ser.get("location")
+        wire = ser.get("name", name)
+        value = None
+        if loc == "uri":
+            value = bucket if wire == "Bucket" else key if wire.startswith("Key") else None
+        elif loc == "querystring":
+            value = query.get(wire)
+        elif loc == "header":
+            value = headers.get(wire.lower())
+        elif loc == "headers":
+            prefix = wire.lower()
+            found = {h[len(prefix):]: v for h, v in headers.items() if h.startswith(prefix)}
+            value = found or None
+        elif shape.serialization.get("payload") == name and member.type_name == "structure" and body:
+            try:
+                value = _xml_value(member, _ET.fromstring(body))
+            except _ET.ParseError:
+                value = None
+        if value is not None and member.type_name in ("integer", "long"):
+            try:
+                value = int(value)
+            except ValueError:
+                pass
+        if value is not None:
+            params[name] = value
+    return params
+
+
+# --- errors ---
+
+
+def _request_id():
+    return _vuuid.uuid4().hex[:16].upper()
+
+
+def _json_error(start_response, code, message, status="400 Bad Request"):
+    body = _vjson.dumps({"__type": code, "message": message}).encode()
+    start_response(status, [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-RequestId", _request_id()),
+        ("x-amzn-ErrorType", code),
+        ("Content-Length", str(len(body))),
+    ])
+    return [body]
+
+
+def _xml_escape(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _query_error(start_response, code, message):
+    body = (
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{code}</Code><Message>{_xml_escape(message)}</Message></Error>"
+        f"<RequestId>{_request_id()}</RequestId></ErrorResponse>"
+    ).encode()
+    start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _s3_error(start_response, code, message, extra=None):
+    fields = "".join(f"<{k}>{_xml_escape(v)}</{k}>" for k, v in (extra or {}).items())
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{_xml_escape(message)}</Message>{fields}"
+        f"<RequestId>{_request_id()}</RequestId></Error>"
+    ).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/xml"), ("x-amz-request-id", _request_id()), ("Content-Length", str(len(body))),
+    ])
+    return [body]
+
+
+class _S3Refusal(Exception):
+    def __init__(self, code, message, extra=None):
+        super().__init__(message)
+        self.code, self.message, self.extra = code, message, extra
+
+
+_IPV4 = _re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def _check_bucket_name(name):
+    """S3's general purpose bucket naming rules."""
+    ok = (
+        3 <= len(name) <= 63
+        and _re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name) is not None
+        and ".." not in name
+        and _IPV4.fullmatch(name) is None
+        and not name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        and not name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"))
+    )
+    if not ok:
+        raise _S3Refusal("InvalidBucketName", "The specified bucket is not valid.", {"BucketName": name})
+
+
+def _check_s3(operation, op, params, headers):
+    """S3's own refusals, before the generic model check (S3 answers with its own codes)."""
+    key = params.get("Key")
+    if key is not None and len(key.encode("utf-8")) > _S3_MAX_KEY_BYTES:
+        raise _S3Refusal("KeyTooLongError", "Your key is too long",
+                         {"Size": len(key.encode("utf-8")), "MaxSizeAllowed": _S3_MAX_KEY_BYTES})
+    if operation == "CreateBucket":
+        _check_bucket_name(params.get("Bucket", ""))
+    if operation in ("UploadPart", "UploadPartCopy"):
+        part = params.get("PartNumber")
+        if not isinstance(part, int) or not 1 <= part <= _S3_MAX_PART_NUMBER:
+            raise _S3Refusal("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+                             {"ArgumentName": "partNumber", "ArgumentValue": part})
+    if operation == "CompleteMultipartUpload":
+        for p in (params.get("MultipartUpload") or {}).get("Parts") or []:
+            n = p.get("PartNumber")
+            if not str(n).isdigit() or not 1 <= int(n) <= _S3_MAX_PART_NUMBER:
+                raise _S3Refusal("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+                                 {"ArgumentName": "partNumber", "ArgumentValue": n})
+    copy_range = headers.get("x-amz-copy-source-range")
+    if operation == "UploadPartCopy" and copy_range:
+        m = _re.fullmatch(r"bytes=(\d+)-(\d+)", copy_range)
+        if m is None or int(m.group(2)) < int(m.group(1)):
+            raise _S3Refusal("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                             {"ArgumentName": "x-amz-copy-source-range", "ArgumentValue": copy_range})
+        if int(m.group(2)) - int(m.group(1)) + 1 > _S3_MAX_COPY_SOURCE:
+            raise _S3Refusal("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+    storage = params.get("StorageClass")
+    if storage is not None and storage not in op.input_shape.members["StorageClass"].metadata.get("enum", []):
+        raise _S3Refusal("InvalidStorageClass", "The storage class you specified is not valid", {"StorageClassRequested": storage})
+    errors = []
+    _check(op.input_shape, params, "", errors)
+    if errors:
+        path, value, constraint = errors[0]
+        member = op.input_shape.members.get(path[:1].upper() + path[1:].split(".")[0])
+        wire = member.serialization.get("name", path) if member is not None else path
+        if constraint == "Member must not be null":
+            raise _S3Refusal("InvalidRequest", f"Missing required header for this request: {wire}")
+        if constraint.startswith("Member must satisfy enum") and member is not None:
+            directive = {"x-amz-metadata-directive": "Unknown metadata directive.",
+                         "x-amz-tagging-directive": "Unknown tagging directive."}.get(wire)
+            raise _S3Refusal("InvalidArgument", directive or f"Invalid value for {wire}: {value}",
+                             {"ArgumentName": wire, "ArgumentValue": value})
+        raise _S3Refusal("InvalidArgument", _message(errors), {"ArgumentName": wire, "ArgumentValue": value})
+
+
+def _read_body(environ):
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if length.isdigit():
+        body = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        return b""
+    environ["wsgi.input"] = _io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _headers(environ):
+    out = {}
+    for k, v in environ.items():
+        if k.startswith("HTTP_"):
+            out[k[5:].replace("_", "-").lower()] = v
+    if environ.get("CONTENT_TYPE"):
+        out["content-type"] = environ["CONTENT_TYPE"]
+    return out
+
+
+_CREDENTIAL = _re.compile(r"Credential=[^/\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def _signing_service(environ, query):
+    m = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", "")) or _CREDENTIAL.search(
+        "Credential=" + query.get("X-Amz-Credential", ""))
+    return m.group(1) if m else None
+
+
+def _validate(environ, start_response):
+    """Returns a WSGI answer for a refused request, or None to let moto handle it."""
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/moto-api"):
+        return None
+    query = dict(_parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    headers = _headers(environ)
+    target = headers.get("x-amz-target")
+    if target:
+        prefix, _, operation = target.rpartition(".")
+        service = _TARGETS.get(prefix)
+        if service is None:
+            return None
+        model = _model(service)
+        if operation not in model.operation_names:
+            return None
+        op = model.operation_model(operation)
+        body = _read_body(environ)
+        try:
+            params = _vjson.loads(body or b"{}")
+        except ValueError:
+            return _json_error(start_response, "SerializationException", "Could not parse the request body as JSON")
+        errors = []
+        if op.input_shape is not None:
+            _check(op.input_shape, params, "", errors)
+        if errors:
+            code = "ValidationException"
+            return _json_error(start_response, code, _message(errors))
+        _run_hooks(RequestInfo(service, operation, "json", params, environ))
+        return None
+    service = _SIGNING.get(_signing_service(environ, query) or "")
+    if service is None:
+        return None
+    model = _model(service)
+    if model.protocol == "query":
+        form = dict(query)
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form.update(_parse_qsl(_read_body(environ).decode("utf-8"), keep_blank_values=True))
+        operation = form.get("Action")
+        if operation not in model.operation_names:
+            return None
+        op = model.operation_model(operation)
+        params = _query_value(op.input_shape, form, "") if op.input_shape is not None else {}
+        errors = []
+        if op.input_shape is not None:
+            _check(op.input_shape, params, "", errors)
+        if errors:
+            return _query_error(start_response, "ValidationError", _message(errors))
+        _run_hooks(RequestInfo(service, operation, "query", params, environ))
+        return None
+    if service != "s3":
+        return None
+    host = headers.get("host", "").rsplit(":", 1)[0]
+    if not (_IPV4.fullmatch(host) or host == "localhost"):
+        return None  # virtual-hosted style: not used by the project's clients
+    raw = path.lstrip("/").encode("latin-1").decode("utf-8", "replace")  # PEP 3333 latin-1 bytes
+    bucket, sep, key = raw.partition("/")
+    method = environ.get("REQUEST_METHOD", "GET")
+    operation = _s3_operation(method, bool(sep and key), bucket == "", query, headers)
+    if operation is None:
+        return None
+    op = model.operation_model(operation)
+    payload = op.input_shape.serialization.get("payload") if op.input_shape is not None else None
+    body = b""
+    if payload and op.input_shape.members[payload].type_name == "structure":
+        body = _read_body(environ)
+    params = _s3_params(op, environ, query, headers, bucket or None, key or None, body)
+    try:
+        _check_s3(operation, op, params, headers)
+    except _S3Refusal as refusal:
+        return _s3_error(start_response, refusal.code, refusal.message, refusal.extra)
+    _run_hooks(RequestInfo(service, operation, "rest-xml", params, environ))
+    return None
+
+
+def _run_hooks(info):
+    for hook in _request_hooks:
+        hook(info)
+
+
+# Every request goes through _validate before moto's dispatcher sees it.
+if os.environ.get("SMCD_MOTO_VALIDATE", "1") != "0":
+    import moto.server as _moto_server
+
+    class _ValidatingDispatcher(_moto_server.DomainDispatcherApplication):
+        def __call__(self, environ, start_response):
+            refused = _validate(environ, start_response)
+            if refused is not None:
+                return refused
+            return super().__call__(environ, start_response)
+
+    _moto_server.DomainDispatcherApplication = _ValidatingDispatcher
+
+
+# Model registry idempotency.
+
+_orig_create_package_group = sm_models.SageMakerModelBackend.create_model_package_group
+_orig_backend_create_package = sm_models.SageMakerModelBackend.create_model_package
+
+
+def create_model_package_group(self, model_package_group_name, *args, **kwargs):
+    existing = self.model_package_groups.get(model_package_group_name)
+    if existing is not None:
+        raise ValidationError(message=f"Model Package Group already exists: {existing.arn}")
+    return _orig_create_package_group(self, model_package_group_name, *args, **kwargs)
+
+
+def create_model_package(self, *args, **kwargs):
+    token = kwargs.get("client_token")
+    tokens = self.__dict__.setdefault("_smcd_client_tokens", {})
+    if token and token in tokens and tokens[token] in self.model_packages:
+        return tokens[token]
+    arn = _orig_backend_create_package(self, *args, **kwargs)
+    if token:
+        tokens[token] = arn
+    return arn
+
+
+sm_models.SageMakerModelBackend.create_model_package_group = create_model_package_group
+sm_models.SageMakerModelBackend.create_model_package = create_model_package
+
+
 if __name__ == "__main__":
     from moto.server import main
 
