@@ -127,7 +127,7 @@ func TestCrashResume(t *testing.T) {
 					{Image: aws.String("b"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/b.tar.gz", promotiontest.Data(2, 400))))},
 					{Image: aws.String("c"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 12*mib))))},
 				},
-				SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
 			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 			opts := multipartOpts

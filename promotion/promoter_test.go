@@ -548,7 +548,7 @@ func TestUnsafeKeysRefusedBeforeCopying(t *testing.T) {
 			in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 				Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("i"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
 					S3Uri: aws.String("s3://" + env.SourceBucket + "/llm/w/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
-				SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
 			_, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, false).Promote(ctx)
 			var unsafe *promotion.UnsafeKeyError

@@ -110,7 +110,7 @@ func Start(ctx context.Context, opts Options) (*Moto, error) {
 }
 
 func (m *Moto) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // generous: a loaded CI machine starts moto slowly
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-m.done:
@@ -125,7 +125,7 @@ func (m *Moto) waitReady(ctx context.Context) error {
 			return nil
 		}
 	}
-	return errors.New("moto_server did not answer within 30s")
+	return errors.New("moto_server did not answer within 90s")
 }
 
 // Stop ends the server and removes its files. It is safe to call twice.

@@ -6,6 +6,7 @@ package promotiontest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -148,8 +149,13 @@ func (e *Env) AllowTarget(ctx context.Context, groupARN string) error {
 		return err
 	}
 	arn, _ := promotion.ParseGroupARN(groupARN)
+	// SageMaker's PolicyString pattern forbids newlines: send the policy as compact JSON.
+	var policy bytes.Buffer
+	if err := json.Compact(&policy, g.ModelPackageGroupPolicy); err != nil {
+		return fmt.Errorf("model package group policy for %s: %w", groupARN, err)
+	}
 	_, err = e.SourceSM.PutModelPackageGroupPolicy(ctx, &sagemaker.PutModelPackageGroupPolicyInput{
-		ModelPackageGroupName: aws.String(arn.Name), ResourcePolicy: aws.String(string(g.ModelPackageGroupPolicy))})
+		ModelPackageGroupName: aws.String(arn.Name), ResourcePolicy: aws.String(policy.String())})
 	if err != nil {
 		return fmt.Errorf("put model package group policy on %s: %w", groupARN, err)
 	}

@@ -14,5 +14,5 @@ func prefixPackage(uri string) *sagemaker.CreateModelPackageInput {
 	return &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
 			S3Uri: aws.String(uri), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
-		SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+		SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 }
