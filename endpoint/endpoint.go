@@ -41,7 +41,8 @@ type SagemakerEndpoint interface {
 	EndpointName() *string
 	ConfigAName() *string
 	ConfigBName() *string
-	// StateTable holds the refresher's state, one item per endpoint (key "endpoint").
+	// StateTable holds the refresher's state, one item per endpoint (partition key
+	// refresher.TableKey).
 	StateTable() awsdynamodb.ITable
 	// Queue receives S3 object changes, delayed by the quiet period (at most MaxDeliveryDelay):
 	// with a quiet period, its messages trigger the reconcile that starts the update.
@@ -182,7 +183,7 @@ func (s *sagemakerEndpoint) state(p *SagemakerEndpointProps) {
 	s.stateQueue = queue("StateQueue", awssqs.QueueProps{VisibilityTimeout: visibility, DeadLetterQueue: dlq})
 
 	tp := &awsdynamodb.TableProps{
-		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("endpoint"), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(refresher.TableKey), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
@@ -286,20 +287,15 @@ func (s *sagemakerEndpoint) refresher(p *SagemakerEndpointProps) {
 }
 
 // watchJSON is the EnvWatch value: the bucket and the key filters, for the refresher to ignore
-// anything else.
+// anything else, encoded from the refresher's own type. The bucket name may be a token: it is
+// a plain string inside the JSON (bucket names have no characters JSON escapes), which the CDK
+// resolves at synth.
 func (s *sagemakerEndpoint) watchJSON(p *SagemakerEndpointProps) *string {
-	filters := make([]any, len(s.plan.filters))
-	for i, f := range s.plan.filters {
-		m := map[string]any{}
-		if f.Prefix != "" {
-			m["prefix"] = f.Prefix
-		}
-		if f.Suffix != "" {
-			m["suffix"] = f.Suffix
-		}
-		filters[i] = m
+	body, err := json.Marshal(refresher.Watch{Bucket: *p.ModelsBucket.BucketName(), Filters: s.plan.filters})
+	if err != nil {
+		fail("%s: %v", refresher.EnvWatch, err)
 	}
-	return awscdk.Stack_Of(s.Construct).ToJsonString(map[string]any{"bucket": p.ModelsBucket.BucketName(), "filters": filters}, nil)
+	return jsii.String(string(body))
 }
 
 // deploymentJSON renders a DeploymentConfig in the SageMaker API's shape (the CloudFormation

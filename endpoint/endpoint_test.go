@@ -529,14 +529,14 @@ func allowsRule(st *synthesized, q, rule string) bool {
 
 func TestKeyMatchers(t *testing.T) {
 	for _, c := range []struct {
-		filters []keyFilter
+		filters []refresher.Filter
 		want    string
 	}{
 		{nil, "null"},
-		{[]keyFilter{{Prefix: "a/"}}, `[{"prefix":"a/"}]`},
-		{[]keyFilter{{Suffix: ".tar.gz"}}, `[{"suffix":".tar.gz"}]`},
-		{[]keyFilter{{Prefix: "a*b/", Suffix: `\x`}}, `[{"wildcard":"a\\*b/*\\\\x"}]`},
-		{[]keyFilter{{Prefix: "a/"}, {}}, "null"}, // a filter matching every key makes the key filter moot
+		{[]refresher.Filter{{Prefix: "a/"}}, `[{"prefix":"a/"}]`},
+		{[]refresher.Filter{{Suffix: ".tar.gz"}}, `[{"suffix":".tar.gz"}]`},
+		{[]refresher.Filter{{Prefix: "a*b/", Suffix: `\x`}}, `[{"wildcard":"a\\*b/*\\\\x"}]`},
+		{[]refresher.Filter{{Prefix: "a/"}, {}}, "null"}, // a filter matching every key makes the key filter moot
 	} {
 		got, _ := json.Marshal(keyMatchers(c.filters))
 		if string(got) != c.want {

@@ -17,40 +17,24 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // nameRE is SageMaker's pattern for model, endpoint config and endpoint names.
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`)
 
-// S3 EventBridge detail types and the reasons / deletion types that narrow them.
-const (
-	detailObjectCreated = "Object Created"
-	detailObjectDeleted = "Object Deleted"
-)
-
 // eventKinds maps the supported S3 event types to an EventBridge detail type and the value of
 // detail.reason (created) or detail.deletion-type (deleted) that narrows it ("" = any).
 var eventKinds = map[awss3.EventType]struct{ detailType, narrow string }{
-	awss3.EventType_OBJECT_CREATED:                           {detailObjectCreated, ""},
-	awss3.EventType_OBJECT_CREATED_PUT:                       {detailObjectCreated, "PutObject"},
-	awss3.EventType_OBJECT_CREATED_POST:                      {detailObjectCreated, "POST Object"},
-	awss3.EventType_OBJECT_CREATED_COPY:                      {detailObjectCreated, "CopyObject"},
-	awss3.EventType_OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD: {detailObjectCreated, "CompleteMultipartUpload"},
-	awss3.EventType_OBJECT_REMOVED:                           {detailObjectDeleted, ""},
-	awss3.EventType_OBJECT_REMOVED_DELETE:                    {detailObjectDeleted, "Permanently Deleted"},
-	awss3.EventType_OBJECT_REMOVED_DELETE_MARKER_CREATED:     {detailObjectDeleted, "Delete Marker Created"},
-}
-
-// keyFilter is one prefix/suffix pair (both may be empty: every key).
-type keyFilter struct {
-	Prefix string `json:"prefix,omitempty"`
-	Suffix string `json:"suffix,omitempty"`
-}
-
-// matches reports whether key passes f, as S3 notification filters do.
-func (f keyFilter) matches(key string) bool {
-	return strings.HasPrefix(key, f.Prefix) && strings.HasSuffix(key, f.Suffix)
+	awss3.EventType_OBJECT_CREATED:                           {events.DetailTypeObjectCreated, ""},
+	awss3.EventType_OBJECT_CREATED_PUT:                       {events.DetailTypeObjectCreated, events.ReasonPutObject},
+	awss3.EventType_OBJECT_CREATED_POST:                      {events.DetailTypeObjectCreated, events.ReasonPostObject},
+	awss3.EventType_OBJECT_CREATED_COPY:                      {events.DetailTypeObjectCreated, events.ReasonCopyObject},
+	awss3.EventType_OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD: {events.DetailTypeObjectCreated, events.ReasonCompleteMultipartUpload},
+	awss3.EventType_OBJECT_REMOVED:                           {events.DetailTypeObjectDeleted, ""},
+	awss3.EventType_OBJECT_REMOVED_DELETE:                    {events.DetailTypeObjectDeleted, events.DeletionTypePermanentlyDeleted},
+	awss3.EventType_OBJECT_REMOVED_DELETE_MARKER_CREATED:     {events.DetailTypeObjectDeleted, events.DeletionTypeDeleteMarkerCreated},
 }
 
 // s3Rule is one EventBridge rule for object changes: a detail type and its narrowing values.
@@ -74,7 +58,7 @@ type plan struct {
 	config       awssagemaker.CfnEndpointConfigProps
 	configA      string
 	configB      string
-	filters      []keyFilter
+	filters      []refresher.Filter
 	rules        []s3Rule
 	quiet        time.Duration
 	marker       string
@@ -395,7 +379,7 @@ func (pl *plan) eventsFrom(p *SagemakerEndpointProps, usesPrefix bool) {
 			r.narrow = append(r.narrow, kind.narrow)
 		}
 	}
-	for _, dt := range []string{detailObjectCreated, detailObjectDeleted} {
+	for _, dt := range []string{events.DetailTypeObjectCreated, events.DetailTypeObjectDeleted} {
 		if r := byType[dt]; r != nil {
 			pl.rules = append(pl.rules, *r)
 		}
@@ -404,7 +388,7 @@ func (pl *plan) eventsFrom(p *SagemakerEndpointProps, usesPrefix bool) {
 		if f == nil {
 			fail("BucketEvents.Filters[%d]: expected a NotificationKeyFilter, got nil", i)
 		}
-		kf := keyFilter{
+		kf := refresher.Filter{
 			Prefix: literal(fmt.Sprintf("BucketEvents.Filters[%d].Prefix", i), f.Prefix),
 			Suffix: literal(fmt.Sprintf("BucketEvents.Filters[%d].Suffix", i), f.Suffix),
 		}
@@ -416,7 +400,7 @@ func (pl *plan) eventsFrom(p *SagemakerEndpointProps, usesPrefix bool) {
 		}
 		pl.filters = append(pl.filters, kf)
 	}
-	if pl.marker != "" && len(pl.filters) > 0 && !slices.ContainsFunc(pl.filters, func(f keyFilter) bool { return f.matches(pl.marker) }) {
+	if pl.marker != "" && len(pl.filters) > 0 && !slices.ContainsFunc(pl.filters, func(f refresher.Filter) bool { return f.Matches(pl.marker) }) {
 		fail("CompletionMarkerKey %q: expected a key that BucketEvents.Filters match", pl.marker)
 	}
 }

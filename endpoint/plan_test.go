@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssagemaker"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // testScope is a fresh app and stack; the construct path is Test/Ep.
@@ -214,19 +216,19 @@ func TestDefaults(t *testing.T) {
 		name    string
 		change  func(p *SagemakerEndpointProps)
 		quiet   time.Duration
-		filters []keyFilter
+		filters []refresher.Filter
 		rules   []s3Rule
 	}{
 		{"single object: no quiet period, its key", func(*SagemakerEndpointProps) {}, 0,
-			[]keyFilter{{Prefix: "models/model.tar.gz"}}, []s3Rule{{detailType: "Object Created"}}},
+			[]refresher.Filter{{Prefix: "models/model.tar.gz"}}, []s3Rule{{detailType: "Object Created"}}},
 		{"S3 prefix: two minutes, the prefix", func(p *SagemakerEndpointProps) {
 			p.Models = append(p.Models, ModelProps{Props: prefixModelProps("s3://my-models/llm/"), CustomID: jsii.String("llm")})
 			p.EndpointConfigProps.ProductionVariants = []*awssagemaker.CfnEndpointConfig_ProductionVariantProperty{variant("A", "Model0", "ml.m5.large"), variant("B", "llm", "ml.g5.xlarge")}
-		}, 2 * time.Minute, []keyFilter{{Prefix: "models/model.tar.gz"}, {Prefix: "llm/"}}, []s3Rule{{detailType: "Object Created"}}},
+		}, 2 * time.Minute, []refresher.Filter{{Prefix: "models/model.tar.gz"}, {Prefix: "llm/"}}, []s3Rule{{detailType: "Object Created"}}},
 		{"S3 prefix with marker: no quiet period, the marker", func(p *SagemakerEndpointProps) {
 			p.Models[0].Props = prefixModelProps("s3://my-models/llm/")
 			p.CompletionMarkerKey = jsii.String("llm/_SUCCESS")
-		}, 0, []keyFilter{{Prefix: "llm/_SUCCESS"}}, []s3Rule{{detailType: "Object Created"}}},
+		}, 0, []refresher.Filter{{Prefix: "llm/_SUCCESS"}}, []s3Rule{{detailType: "Object Created"}}},
 		{"explicit quiet period, created and deleted", func(p *SagemakerEndpointProps) {
 			p.QuietPeriod = awscdk.Duration_Seconds(jsii.Number(45))
 			p.BucketEvents = &BucketEvents{EventTypes: []awss3.EventType{awss3.EventType_OBJECT_CREATED_COPY, awss3.EventType_OBJECT_REMOVED_DELETE_MARKER_CREATED, awss3.EventType_OBJECT_REMOVED_DELETE}}
@@ -234,7 +236,7 @@ func TestDefaults(t *testing.T) {
 		{"model in the owned bucket by token", func(p *SagemakerEndpointProps) {
 			p.ModelsBucket = awss3.NewBucket(awscdk.Stack_Of(p.ModelsBucket), jsii.String("Owned"), nil)
 			p.Models[0].Props = modelProps("s3://" + *p.ModelsBucket.BucketName() + "/v1/model.tar.gz")
-		}, 0, []keyFilter{{Prefix: "v1/model.tar.gz"}}, []s3Rule{{detailType: "Object Created"}}},
+		}, 0, []refresher.Filter{{Prefix: "v1/model.tar.gz"}}, []s3Rule{{detailType: "Object Created"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			stack := testScope()

@@ -13,6 +13,24 @@ const (
 	DetailTypeObjectDeleted = "Object Deleted"
 )
 
+// Values of detail.reason in "Object Created" events and of detail.deletion-type in "Object
+// Deleted" events (S3 user guide, "EventBridge event message structure"). EventBridge rules
+// narrow S3 event types with them.
+const (
+	// ReasonPutObject is a PutObject call.
+	ReasonPutObject = "PutObject"
+	// ReasonPostObject is a browser-based (HTML form) POST upload.
+	ReasonPostObject = "POST Object"
+	// ReasonCopyObject is a CopyObject call.
+	ReasonCopyObject = "CopyObject"
+	// ReasonCompleteMultipartUpload ends a multipart upload, as most large uploads do.
+	ReasonCompleteMultipartUpload = "CompleteMultipartUpload"
+	// DeletionTypePermanentlyDeleted: the object (or an object version) is gone.
+	DeletionTypePermanentlyDeleted = "Permanently Deleted"
+	// DeletionTypeDeleteMarkerCreated: a versioned bucket got a delete marker.
+	DeletionTypeDeleteMarkerCreated = "Delete Marker Created"
+)
+
 // S3ObjectDetail is the "detail" of an S3 "Object Created" or "Object Deleted" event.
 type S3ObjectDetail struct {
 	Version string         `json:"version"`

@@ -71,11 +71,16 @@ func (w Watch) Matches(bucket, key string) bool {
 		return true
 	}
 	for _, f := range w.Filters {
-		if strings.HasPrefix(key, f.Prefix) && strings.HasSuffix(key, f.Suffix) {
+		if f.Matches(key) {
 			return true
 		}
 	}
 	return false
+}
+
+// Matches reports whether key starts with f.Prefix and ends with f.Suffix.
+func (f Filter) Matches(key string) bool {
+	return strings.HasPrefix(key, f.Prefix) && strings.HasSuffix(key, f.Suffix)
 }
 
 // LoadConfig reads the refresher's environment through getenv (os.Getenv in the Lambda). The

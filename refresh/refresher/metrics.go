@@ -22,6 +22,10 @@ const (
 	MetricEndpointFailed   = "EndpointFailed"
 )
 
+// MetricDimension is the one dimension of every metric the refresher emits; its value is the
+// endpoint name. The endpoint construct's alarms select their metrics by it.
+const MetricDimension = "EndpointName"
+
 // Metrics writes CloudWatch Embedded Metric Format records, one JSON object per line. Lambda
 // sends stdout to CloudWatch Logs, which extracts the metrics; no PutMetricData call is made.
 type Metrics struct {
@@ -73,8 +77,8 @@ func (m *Metrics) Count(endpoint string, names ...string) error {
 	if m.Clock != nil {
 		now = m.Clock
 	}
-	d := emfDirective{Namespace: ns, Dimensions: [][]string{{"EndpointName"}}}
-	record := map[string]any{"EndpointName": endpoint}
+	d := emfDirective{Namespace: ns, Dimensions: [][]string{{MetricDimension}}}
+	record := map[string]any{MetricDimension: endpoint}
 	for _, n := range order {
 		d.Metrics = append(d.Metrics, emfMetric{Name: n, Unit: "Count"})
 		record[n] = values[n]
