@@ -30,11 +30,11 @@ func BenchmarkDecide(b *testing.B) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	for _, keys := range []int{1, 100, DefaultMaxSeen} {
-		b.Run(fmt.Sprintf("seen=%d", keys), func(b *testing.B) {
-			s := State{Endpoint: "ep", Seen: map[string]string{}}
+	for _, keys := range []int{1, RecentKeys / 2, RecentKeys} {
+		b.Run(fmt.Sprintf("recent=%d", keys), func(b *testing.B) {
+			s := State{Endpoint: "ep"}
 			for i := range keys {
-				s.Seen[fmt.Sprintf("model/part-%05d", i)] = "01"
+				s.Recent, _ = s.Recent.Accept(fmt.Sprintf("model/part-%05d", i), "01")
 			}
 			c := Change{Key: "model/part-00000", Sequencer: "02", At: t0.Add(time.Second)}
 			b.ReportAllocs()

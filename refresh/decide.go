@@ -1,6 +1,8 @@
 package refresh
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -11,13 +13,19 @@ type Observation struct {
 	Found bool
 	// Status is the endpoint status.
 	Status Status
-	// Config is the endpoint config the endpoint is on.
+	// Config is the endpoint config the endpoint is on (DescribeEndpoint's EndpointConfigName:
+	// during an update, still the config it is moving away from).
 	Config string
+	// Target is the endpoint config an update in progress moves the endpoint to
+	// (DescribeEndpoint's PendingDeploymentSummary.EndpointConfigName); empty when no update to
+	// another config runs. SageMaker documents that summary only for creating or updating with a
+	// new endpoint config, so an update on the same config (Application Auto Scaling's
+	// UpdateEndpointWeightsAndCapacities) has none.
+	Target string
 	// FailureReason is SageMaker's reason for the last failure, if any.
 	FailureReason string
-	// LastModified is DescribeEndpoint's LastModifiedTime (zero when unknown). SageMaker moves it
-	// when an update starts and ends, so an unconfirmed intent whose endpoint changed after the
-	// decision is known to have run even if no pass saw it Updating.
+	// LastModified is DescribeEndpoint's LastModifiedTime (zero when unknown), for logs. Other
+	// actors move it too (autoscaling, maintenance), so decisions never rest on it.
 	LastModified time.Time
 }
 
@@ -58,6 +66,13 @@ const (
 	EventEndpointFailed Event = "EndpointFailed"
 	EventNotFound       Event = "EndpointNotFound"
 	EventUnknownStatus  Event = "UnknownStatus"
+	// EventUpdateOverridden: while an update of ours was recorded, another actor (a
+	// CloudFormation deployment) moved the endpoint to a config that is neither our target nor
+	// where it came from. The update is booked neither as succeeded nor as failed; the changes
+	// stay pending.
+	EventUpdateOverridden Event = "UpdateOverridden"
+	// EventOutOfService: the endpoint stayed OutOfService for Policy.OutOfServicePasses passes.
+	EventOutOfService Event = "OutOfService"
 )
 
 // Decision is what to do next, as data; package refresher executes it.
@@ -86,40 +101,63 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 		return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint %s not found", s.Endpoint), Events: []Event{EventNotFound}}
 	}
 	class := obs.Status.Class()
+	if obs.Status != StatusOutOfService {
+		s.OutOfService = nil
+	} else if s.OutOfService == nil {
+		s.OutOfService = &Outage{Since: now, Passes: 1}
+	} else {
+		s.OutOfService = &Outage{Since: s.OutOfService.Since, Passes: s.OutOfService.Passes + 1}
+	}
 
 	if d := s.InFlight; d != nil {
 		switch {
 		case class == ClassBusy:
-			if obs.Status == StatusUpdating && !d.Confirmed {
-				// The call took effect even if we never stored its answer.
-				s.InFlight = cloneDeployment(d)
+			if obs.Status == StatusUpdating && obs.Target == d.Config && !d.Confirmed {
+				// Updating towards our target: the call took effect even if we never stored
+				// its answer. Updating on the same config (autoscaling) or towards another
+				// config (CloudFormation) is someone else's update and confirms nothing.
+				s.InFlight = clonePtr(d)
 				s.InFlight.Confirmed = true
 			}
+			if dec, ok := outOfService(s, obs, p); ok {
+				return s, dec
+			}
 			return s, Decision{Kind: Wait, Reason: fmt.Sprintf("update to %s in progress (endpoint %s)", d.Config, obs.Status)}
-		case class == ClassTerminal:
+		case class == ClassTerminal && d.Confirmed:
 			s = finish(s, false, obs.FailureReason, now)
 			return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint is %s after update to %s: %s", obs.Status, d.Config, orUnknown(obs.FailureReason)),
 				Events: []Event{EventUpdateFailed, EventEndpointFailed}}
+		case class == ClassTerminal:
+			// Our update never started; the endpoint failed on its own. The changes stay pending.
+			s.InFlight = nil
 		case class == ClassReady && obs.Config == d.Config:
 			s = finish(s, true, "", now)
 			events = append(events, EventUpdateSucceeded)
-		case class == ClassReady && !d.Confirmed && d.FromModified.Before(obs.LastModified) && !d.FromModified.IsZero():
-			// Nobody saw it Updating, but the endpoint changed after the decision and is not on
-			// the target: the update ran and rolled back (or was overridden). Not retried.
+		case class == ClassReady && obs.Config == d.From && d.Confirmed:
+			// Our update ran and the endpoint is back where it came from: it rolled back.
 			s = finish(s, false, failureReason(obs, d), now)
 			events = append(events, EventUpdateFailed)
-		case class == ClassReady && !d.Confirmed && now.Before(d.StartedAt.Add(p.intentTimeout())):
+		case class == ClassReady && obs.Config == d.From && ranAndFailed(d, obs):
+			// Nobody saw it Updating, but since the decision the endpoint was modified and
+			// gained a new FailureReason: the update ran and rolled back. Not retried.
+			s = finish(s, false, failureReason(obs, d), now)
+			events = append(events, EventUpdateFailed)
+		case class == ClassReady && obs.Config == d.From && now.Before(d.StartedAt.Add(p.intentTimeout())):
 			// The invocation that recorded the intent may be about to call UpdateEndpoint;
 			// deciding again now would race it into "Cannot update in-progress endpoint".
 			until := d.StartedAt.Add(p.intentTimeout())
 			return s, Decision{Kind: Wait, Until: until,
 				Reason: fmt.Sprintf("update to %s is being started (intent recorded %s); waiting until %s", d.Config, d.StartedAt.Format(time.RFC3339), until.Format(time.RFC3339))}
-		case class == ClassReady && !d.Confirmed:
+		case class == ClassReady && obs.Config == d.From:
+			// Nobody saw our update run (a changed LastModifiedTime without a new failure may
+			// be autoscaling's): it never started, or ran unseen. Deciding again risks one
+			// redundant update; booking it as failed could lose the changes.
 			s.InFlight = nil
 			events = append(events, EventUpdateLost)
 		case class == ClassReady:
-			s = finish(s, false, failureReason(obs, d), now)
-			events = append(events, EventUpdateFailed)
+			// Another actor moved the endpoint to a third config: not our update's outcome.
+			s.InFlight = nil
+			events = append(events, EventUpdateOverridden)
 		default:
 			return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint status %q is unknown; waiting", obs.Status), Events: []Event{EventUnknownStatus}}
 		}
@@ -127,6 +165,10 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 
 	switch class {
 	case ClassBusy:
+		if dec, ok := outOfService(s, obs, p); ok {
+			dec.Events = append(events, dec.Events...)
+			return s, dec
+		}
 		return s, Decision{Kind: Wait, Reason: fmt.Sprintf("endpoint is %s", obs.Status), Events: events}
 	case ClassTerminal:
 		return s, Decision{Kind: Report, Reason: fmt.Sprintf("endpoint is %s: %s", obs.Status, orUnknown(obs.FailureReason)), Events: append(events, EventEndpointFailed)}
@@ -160,18 +202,42 @@ func Decide(s State, obs Observation, now time.Time, p Policy) (State, Decision)
 		return s, Decision{Kind: Wait, Until: until, Events: events,
 			Reason: fmt.Sprintf("quiet period: last change %s, updating after %s", s.LastChangeAt.Format(time.RFC3339), until.Format(time.RFC3339))}
 	}
-	s.InFlight = &Deployment{Seq: s.Desired, Config: next, From: obs.Config, StartedAt: now, FromModified: obs.LastModified}
+	s.InFlight = &Deployment{Seq: s.Desired, Config: next, From: obs.Config, StartedAt: now,
+		FromModified: obs.LastModified, FromFailure: failureDigest(obs.FailureReason)}
+	s.Horizon = now
 	return s, Decision{Kind: Update, Config: next, Seq: s.Desired, Events: events,
 		Reason: fmt.Sprintf("%d change(s) since the last deployment; swapping %s -> %s", s.Desired-max(s.Deployed, s.Failed), obs.Config, next)}
+}
+
+// outOfService reports an endpoint that stayed OutOfService for Policy.OutOfServicePasses
+// passes: it is not waited on silently for ever.
+func outOfService(s State, obs Observation, p Policy) (Decision, bool) {
+	o := s.OutOfService
+	if o == nil || o.Passes < p.outOfServicePasses() {
+		return Decision{}, false
+	}
+	return Decision{Kind: Report, Events: []Event{EventOutOfService},
+		Reason: fmt.Sprintf("endpoint is %s since %s (%d passes): %s", obs.Status, o.Since.Format(time.RFC3339), o.Passes, orUnknown(obs.FailureReason))}, true
 }
 
 // Confirm records that UpdateEndpoint accepted the deployment with sequence seq.
 func Confirm(s State, seq int64) State {
 	if s.InFlight != nil && s.InFlight.Seq == seq {
-		s.InFlight = cloneDeployment(s.InFlight)
+		s.InFlight = clonePtr(s.InFlight)
 		s.InFlight.Confirmed = true
 	}
 	return s
+}
+
+// Refuse records that UpdateEndpoint refused the deployment with sequence seq for good
+// (ResourceLimitExceeded, a validation error, AccessDenied): it is booked as a failed
+// deployment of those changes, like an update that rolled back, and not retried until a newer
+// change arrives. It returns the state and whether it booked the failure.
+func Refuse(s State, seq int64, reason string, now time.Time) (State, bool) {
+	if s.InFlight == nil || s.InFlight.Seq != seq {
+		return s, false
+	}
+	return finish(s, false, reason, now), true
 }
 
 // Abandon records that UpdateEndpoint refused the deployment with sequence seq (the endpoint
@@ -189,7 +255,7 @@ func Abandon(s State, seq int64) State {
 func finish(s State, ok bool, reason string, now time.Time) State {
 	d := s.InFlight
 	s.InFlight = nil
-	s.LastResult = &Result{Seq: d.Seq, Config: d.Config, Succeeded: ok, Reason: reason, At: now}
+	s.LastResult = &Result{Seq: d.Seq, Config: d.Config, Succeeded: ok, Reason: clip(reason, MaxReasonInState), At: now}
 	if ok {
 		s.Deployed = max(s.Deployed, d.Seq)
 	} else {
@@ -198,9 +264,21 @@ func finish(s State, ok bool, reason string, now time.Time) State {
 	return s
 }
 
-func cloneDeployment(d *Deployment) *Deployment {
-	c := *d
-	return &c
+// ranAndFailed reports the evidence that an unconfirmed deployment ran and rolled back: the
+// endpoint was modified after the decision and has a FailureReason it did not have then.
+func ranAndFailed(d *Deployment, obs Observation) bool {
+	return !d.FromModified.IsZero() && obs.LastModified.After(d.FromModified) &&
+		obs.FailureReason != "" && failureDigest(obs.FailureReason) != d.FromFailure
+}
+
+// failureDigest is a short digest of a FailureReason (empty for none), so the state remembers
+// which failure the endpoint showed without keeping its text.
+func failureDigest(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(reason))
+	return hex.EncodeToString(sum[:8])
 }
 
 func failureReason(obs Observation, d *Deployment) string {

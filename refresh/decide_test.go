@@ -15,15 +15,9 @@ var (
 	pol      = Policy{ConfigA: "cfg-a", ConfigB: "cfg-b"}
 )
 
-// with returns a copy of s changed by f (InFlight and LastResult are copied, never shared).
+// with returns a copy of s changed by f (pointers are copied, never shared).
 func with(s State, f func(*State)) State {
-	if s.InFlight != nil {
-		s.InFlight = cloneDeployment(s.InFlight)
-	}
-	if s.LastResult != nil {
-		r := *s.LastResult
-		s.LastResult = &r
-	}
+	s = s.Clone()
 	f(&s)
 	return s
 }
@@ -50,6 +44,7 @@ type decideCase struct {
 	state      State
 	obsConfig  string
 	failure    string
+	target     string    // Observation.Target when the status is Updating
 	lastMod    time.Time // DescribeEndpoint's LastModifiedTime; zero means modified
 	lastModNA  bool      // LastModifiedTime unknown (zero in the observation)
 	policy     Policy
@@ -67,6 +62,7 @@ func decideCases() []decideCase {
 	newerThanFailed := with(pending, func(s *State) { s.Failed = 4 })
 	fresh := with(pending, func(s *State) { s.InFlight = inflight(false, t0.Add(-30*time.Second)) })
 	stale := with(pending, func(s *State) { s.InFlight = inflight(false, t0.Add(-10*time.Minute)) })
+	staleFailure := with(fresh, func(s *State) { s.InFlight.FromFailure = failureDigest("image pull failed") })
 	confirmed := with(pending, func(s *State) { s.InFlight = inflight(true, t0.Add(-4*time.Minute)) })
 	burst := with(confirmed, func(s *State) { s.Desired = 7 })
 	quiet := Policy{ConfigA: "cfg-a", ConfigB: "cfg-b", QuietPeriod: 2 * time.Minute}
@@ -90,6 +86,7 @@ func decideCases() []decideCase {
 	intent := func(s State, seq int64, from, to string) State {
 		return with(s, func(s *State) {
 			s.InFlight = &Deployment{Seq: seq, Config: to, From: from, StartedAt: t0, FromModified: modified}
+			s.Horizon = t0
 		})
 	}
 	// Expectations shared by cases with no update of ours in flight.
@@ -108,6 +105,11 @@ func decideCases() []decideCase {
 	}
 	terminalIn := func(s State) want {
 		return want{kind: Report, events: []Event{EventUpdateFailed, EventEndpointFailed}, state: failedAfter(s, "image pull failed"), reason: "after update to cfg-b"}
+	}
+	// An intent nobody saw start is dropped when the endpoint fails on its own; the changes
+	// stay pending.
+	terminalUnconfirmed := func(s State) want {
+		return want{kind: Report, events: []Event{EventEndpointFailed}, state: with(s, func(s *State) { s.InFlight = nil }), reason: "image pull failed"}
 	}
 	unknownIn := func(s State) want {
 		return want{kind: Wait, events: []Event{EventUnknownStatus}, state: s, reason: "unknown"}
@@ -160,41 +162,74 @@ func decideCases() []decideCase {
 			busy:  busy(recent), terminal: terminal(recent), unknown: unknown(recent),
 		},
 		{
-			name: "fresh unconfirmed intent on From: another invocation may be calling", state: fresh, obsConfig: "cfg-a",
+			name: "fresh unconfirmed intent on From: another invocation may be calling", state: fresh, obsConfig: "cfg-a", target: "cfg-b",
 			ready:      want{kind: Wait, until: t0.Add(90 * time.Second), state: fresh, reason: "being started"},
 			busy:       busyIn(fresh),
 			onUpdating: confirmedIn(fresh),
-			terminal:   terminalIn(fresh), unknown: unknownIn(fresh),
+			terminal:   terminalUnconfirmed(fresh), unknown: unknownIn(fresh),
 		},
 		{
-			name: "stale unconfirmed intent on From was lost: decide again", state: stale, obsConfig: "cfg-a",
+			name: "unconfirmed intent, Updating on the same config (autoscaling): not ours", state: fresh, obsConfig: "cfg-a",
+			ready:    want{kind: Wait, until: t0.Add(90 * time.Second), state: fresh, reason: "being started"},
+			busy:     busyIn(fresh),
+			terminal: terminalUnconfirmed(fresh), unknown: unknownIn(fresh),
+		},
+		{
+			name: "unconfirmed intent, Updating towards another config (CloudFormation): not ours", state: stale, obsConfig: "cfg-a", target: "cfg-new",
+			ready:    want{kind: Update, config: "cfg-b", seq: 5, events: []Event{EventUpdateLost}, state: intent(pending, 5, "cfg-a", "cfg-b")},
+			busy:     busyIn(stale),
+			terminal: terminalUnconfirmed(stale), unknown: unknownIn(stale),
+		},
+		{
+			name: "stale unconfirmed intent on From was lost: decide again", state: stale, obsConfig: "cfg-a", target: "cfg-b",
 			ready:      want{kind: Update, config: "cfg-b", seq: 5, events: []Event{EventUpdateLost}, state: intent(pending, 5, "cfg-a", "cfg-b")},
 			busy:       busyIn(stale),
 			onUpdating: confirmedIn(stale),
-			terminal:   terminalIn(stale), unknown: unknownIn(stale),
+			terminal:   terminalUnconfirmed(stale), unknown: unknownIn(stale),
 		},
 		{
 			name: "stale unconfirmed intent, LastModified unknown: lost", state: stale, obsConfig: "cfg-a", lastModNA: true,
-			ready: want{kind: Update, config: "cfg-b", seq: 5, events: []Event{EventUpdateLost},
-				state: with(intent(pending, 5, "cfg-a", "cfg-b"), func(s *State) { s.InFlight.FromModified = time.Time{} })},
-			busy:       busyIn(stale),
-			onUpdating: confirmedIn(stale),
-			terminal:   terminalIn(stale), unknown: unknownIn(stale),
+			ready:    want{kind: Update, config: "cfg-b", seq: 5, events: []Event{EventUpdateLost}, state: with(intent(pending, 5, "cfg-a", "cfg-b"), func(s *State) { s.InFlight.FromModified = time.Time{} })},
+			busy:     busyIn(stale),
+			terminal: terminalUnconfirmed(stale), unknown: unknownIn(stale),
 		},
 		{
-			name: "unconfirmed intent, endpoint modified since, back on From: it ran and failed", state: fresh, obsConfig: "cfg-a",
+			name: "unconfirmed intent, endpoint modified since with a new failure, back on From: it ran and failed", state: fresh, obsConfig: "cfg-a",
 			lastMod: t0.Add(-5 * time.Second), failure: "image pull failed",
-			ready:      want{kind: NoOp, events: []Event{EventUpdateFailed}, state: failedAfter(fresh, "image pull failed"), reason: "waiting for a newer change"},
-			busy:       busyIn(fresh),
-			onUpdating: confirmedIn(fresh),
-			terminal:   terminalIn(fresh), unknown: unknownIn(fresh),
+			ready:    want{kind: NoOp, events: []Event{EventUpdateFailed}, state: failedAfter(fresh, "image pull failed"), reason: "waiting for a newer change"},
+			busy:     busyIn(fresh),
+			terminal: terminalUnconfirmed(fresh), unknown: unknownIn(fresh),
 		},
 		{
-			name: "unconfirmed intent, endpoint already on the target: it succeeded", state: fresh, obsConfig: "cfg-b",
+			// Autoscaling's UpdateEndpointWeightsAndCapacities moves LastModifiedTime too: that
+			// alone is no proof that our update ran and failed, and booking it failed would
+			// block the changes.
+			name: "unconfirmed intent, endpoint modified since without a failure (autoscaling): not booked as failed", state: fresh, obsConfig: "cfg-a",
+			lastMod:  t0.Add(-5 * time.Second),
+			ready:    want{kind: Wait, until: t0.Add(90 * time.Second), state: fresh, reason: "being started"},
+			busy:     busyIn(fresh),
+			terminal: terminalUnconfirmed(fresh), unknown: unknownIn(fresh),
+		},
+		{
+			name: "unconfirmed intent, modified since, the failure it had at the decision (stale): not booked", state: staleFailure, obsConfig: "cfg-a",
+			lastMod: t0.Add(-5 * time.Second), failure: "image pull failed",
+			ready:    want{kind: Wait, until: t0.Add(90 * time.Second), state: staleFailure, reason: "being started"},
+			busy:     busyIn(staleFailure),
+			terminal: terminalUnconfirmed(staleFailure), unknown: unknownIn(staleFailure),
+		},
+		{
+			name: "stale unconfirmed intent, endpoint modified since without a failure: decided again", state: stale, obsConfig: "cfg-a",
+			lastMod:  t0.Add(-5 * time.Second),
+			ready:    want{kind: Update, config: "cfg-b", seq: 5, events: []Event{EventUpdateLost}, state: with(intent(pending, 5, "cfg-a", "cfg-b"), func(s *State) { s.InFlight.FromModified = t0.Add(-5 * time.Second) })},
+			busy:     busyIn(stale),
+			terminal: terminalUnconfirmed(stale), unknown: unknownIn(stale),
+		},
+		{
+			name: "unconfirmed intent, endpoint already on the target: it succeeded", state: fresh, obsConfig: "cfg-b", target: "cfg-b",
 			ready:      want{kind: NoOp, events: []Event{EventUpdateSucceeded}, state: succeededAfter(fresh), reason: "up to date"},
 			busy:       busyIn(fresh),
 			onUpdating: confirmedIn(fresh),
-			terminal:   terminalIn(fresh), unknown: unknownIn(fresh),
+			terminal:   terminalUnconfirmed(fresh), unknown: unknownIn(fresh),
 		},
 		{
 			name: "confirmed update finished on the target", state: confirmed, obsConfig: "cfg-b",
@@ -224,9 +259,11 @@ func decideCases() []decideCase {
 			unknown:  unknownIn(confirmed),
 		},
 		{
-			name: "confirmed update ended on a foreign config", state: confirmed, obsConfig: "cfg-manual",
-			ready: want{kind: Report, events: []Event{EventUpdateFailed, EventDrift},
-				state: failedAfter(confirmed, "endpoint returned to cfg-manual instead of cfg-b"), reason: "neither A (cfg-a) nor B (cfg-b)"},
+			// A CloudFormation deployment moved the endpoint to a third config: neither our
+			// success nor our failure; the changes stay pending.
+			name: "confirmed update overridden by another config", state: confirmed, obsConfig: "cfg-manual",
+			ready: want{kind: Report, events: []Event{EventUpdateOverridden, EventDrift},
+				state: with(confirmed, func(s *State) { s.InFlight = nil }), reason: "neither A (cfg-a) nor B (cfg-b)"},
 			busy:     busyIn(confirmed),
 			terminal: terminalIn(confirmed), unknown: unknownIn(confirmed),
 		},
@@ -265,6 +302,13 @@ func TestDecideEveryStatusAndState(t *testing.T) {
 						lastMod = modified
 					}
 					obs := Observation{Found: true, Status: ParseStatus(spelling), Config: tc.obsConfig, FailureReason: failure, LastModified: lastMod}
+					if obs.Status == StatusUpdating {
+						obs.Target = tc.target
+					}
+					if obs.Status == StatusOutOfService {
+						// The first pass that finds it OutOfService starts counting.
+						w.state = with(w.state, func(s *State) { s.OutOfService = &Outage{Since: t0, Passes: 1} })
+					}
 					before := with(tc.state, func(*State) {})
 					got, d := Decide(tc.state, obs, t0, p)
 					checkDecision(t, d, got, w)
@@ -348,7 +392,7 @@ func TestKindAndOutcomeStrings(t *testing.T) {
 			t.Errorf("Kind(%d).String() = %q, want %q", k, k.String(), w)
 		}
 	}
-	for o, w := range map[RecordOutcome]string{Recorded: "recorded", Coalesced: "coalesced", Duplicate: "duplicate", NotMarker: "not-marker", RecordOutcome(7): "RecordOutcome(7)"} {
+	for o, w := range map[RecordOutcome]string{Recorded: "recorded", Coalesced: "coalesced", Duplicate: "duplicate", NotMarker: "not-marker", Included: "included", RecordOutcome(7): "RecordOutcome(7)"} {
 		if o.String() != w {
 			t.Errorf("RecordOutcome(%d).String() = %q, want %q", o, o.String(), w)
 		}
@@ -359,7 +403,10 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	s := State{Endpoint: "ep", Desired: 7, Deployed: 5, Failed: 4, LastChangeAt: t0, LastChangeKey: "model.tar.gz",
 		InFlight:   inflight(true, t0),
 		LastResult: &Result{Seq: 5, Config: "cfg-a", Succeeded: true, At: t0},
-		Seen:       map[string]string{"model.tar.gz": "0055AED6DCD90281E5"}, Version: 3}
+		Foreign:    &Foreign{Config: "cfg-x", Since: t0}, OutOfService: &Outage{Since: t0, Passes: 2},
+		Horizon: t0.Add(time.Minute), Version: 3}
+	s.Recent, _ = s.Recent.Accept("model.tar.gz", "0055AED6DCD90281E5")
+	s.Recent, _ = s.Recent.Accept("model/weights.bin", "0001")
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -440,5 +487,57 @@ func TestDecideDriftGrace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An endpoint OutOfService is waited on for a few passes, then reported on every pass until it
+// leaves that status.
+func TestDecideOutOfServiceIsReported(t *testing.T) {
+	p := Policy{ConfigA: "cfg-a", ConfigB: "cfg-b", OutOfServicePasses: 3}
+	s := State{Endpoint: "ep", Desired: 4, Deployed: 3}
+	oos := Observation{Found: true, Status: StatusOutOfService, Config: "cfg-a"}
+	for i, wantKind := range []Kind{Wait, Wait, Report, Report} {
+		var d Decision
+		s, d = Decide(s, oos, t0.Add(time.Duration(i)*time.Minute), p)
+		if d.Kind != wantKind || (wantKind == Report) != slices.Contains(d.Events, EventOutOfService) {
+			t.Fatalf("pass %d: %v %v (%s), want %v", i+1, d.Kind, d.Events, d.Reason, wantKind)
+		}
+		if s.OutOfService == nil || s.OutOfService.Passes != i+1 || !s.OutOfService.Since.Equal(t0) {
+			t.Fatalf("pass %d: OutOfService = %+v", i+1, s.OutOfService)
+		}
+	}
+	s, d := Decide(s, Observation{Found: true, Status: StatusInService, Config: "cfg-a"}, t0.Add(time.Hour), p)
+	if d.Kind != Update || s.OutOfService != nil {
+		t.Fatalf("back InService: %v, OutOfService %+v; want an update and the count cleared", d.Kind, s.OutOfService)
+	}
+	// Default: DefaultOutOfServicePasses.
+	s = State{Endpoint: "ep"}
+	for range DefaultOutOfServicePasses {
+		s, d = Decide(s, oos, t0, Policy{ConfigA: "cfg-a", ConfigB: "cfg-b"})
+	}
+	if d.Kind != Report {
+		t.Fatalf("after %d passes with the default policy: %v", DefaultOutOfServicePasses, d.Kind)
+	}
+}
+
+func TestRefuse(t *testing.T) {
+	s := State{Endpoint: "ep", Desired: 5, Deployed: 3, InFlight: inflight(false, t0)}
+	long := strings.Repeat("é", MaxReasonInState)
+	got, ok := Refuse(s, 5, "ResourceLimitExceeded: "+long, t0)
+	if !ok || got.InFlight != nil || got.Failed != 5 || got.LastResult == nil || got.LastResult.Succeeded ||
+		!strings.HasPrefix(got.LastResult.Reason, "ResourceLimitExceeded") || len(got.LastResult.Reason) > MaxReasonInState {
+		t.Fatalf("Refuse = %+v (%v), result %+v", got, ok, got.LastResult)
+	}
+	if got.Pending() {
+		t.Fatal("refused changes are still pending: they would be retried in a loop")
+	}
+	if _, d := Decide(got, Observation{Found: true, Status: StatusInService, Config: "cfg-a"}, t0, pol); d.Kind != NoOp {
+		t.Fatalf("after a refusal: %v, want noop until a newer change", d.Kind)
+	}
+	if again, ok := Refuse(s, 4, "x", t0); ok || !again.Equal(s) {
+		t.Fatal("Refuse booked another sequence's intent")
+	}
+	if s.InFlight == nil {
+		t.Fatal("Refuse modified its input")
 	}
 }

@@ -2,8 +2,8 @@ package refresh
 
 import (
 	"fmt"
-	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // State is what the refresher remembers about one endpoint between invocations. The adapter
@@ -27,9 +27,17 @@ type State struct {
 	InFlight *Deployment `json:"inFlight,omitempty"`
 	// LastResult is how the most recent deployment ended.
 	LastResult *Result `json:"lastResult,omitempty"`
-	// Seen maps object keys to the newest S3 sequencer accepted for them, so duplicate and
-	// out-of-order deliveries of the same change are ignored.
-	Seen map[string]string `json:"seen,omitempty"`
+	// Recent remembers the newest S3 sequencer of the most recently changed keys, so duplicate
+	// and out-of-order deliveries of a change are ignored. Its size is fixed (RecentKeys).
+	Recent Recent `json:"recent,omitzero"`
+	// Horizon is when the newest deployment was decided. A change whose event time is more than
+	// EventTimeSlack before it was in S3 when that deployment started, so the deployment loads
+	// it: a late or duplicate delivery of it is not a new change, even when Recent has forgotten
+	// its key (an upload of more than RecentKeys files).
+	Horizon time.Time `json:"horizon,omitzero"`
+	// OutOfService counts the passes that found the endpoint OutOfService in a row; nil when
+	// the last pass did not.
+	OutOfService *Outage `json:"outOfService,omitempty"`
 	// Foreign is the config neither A nor B that the endpoint was first seen on, while
 	// Policy.DriftGrace runs; nil when the endpoint is on A or B.
 	Foreign *Foreign `json:"foreign,omitempty"`
@@ -39,6 +47,12 @@ type State struct {
 
 // Pending reports whether accepted changes wait for a deployment (and are not known to fail).
 func (s State) Pending() bool { return s.Desired > s.Deployed && s.Desired > s.Failed }
+
+// Outage records since when, and for how many passes, the endpoint is OutOfService.
+type Outage struct {
+	Since  time.Time `json:"since"`
+	Passes int       `json:"passes"`
+}
 
 // Foreign records since when the endpoint is on a config that is neither A nor B.
 type Foreign struct {
@@ -57,11 +71,16 @@ type Deployment struct {
 	// StartedAt is when the decision was made.
 	StartedAt time.Time `json:"startedAt"`
 	// FromModified is the endpoint's LastModifiedTime when the decision was made (zero when
-	// unknown); a later LastModifiedTime proves the update ran.
+	// unknown), and FromFailure a digest of its FailureReason then (empty when none). An
+	// unconfirmed deployment whose endpoint is back on From, modified since and with a new
+	// FailureReason ran and rolled back unseen. A changed LastModifiedTime alone proves nothing:
+	// Application Auto Scaling and maintenance move it too.
 	FromModified time.Time `json:"fromModified,omitzero"`
-	// Confirmed is set once UpdateEndpoint was accepted (or the endpoint was seen Updating).
-	// An unconfirmed deployment whose endpoint is InService on From never happened: the
-	// process stopped between recording the intent and calling UpdateEndpoint.
+	FromFailure  string    `json:"fromFailure,omitempty"`
+	// Confirmed is set once UpdateEndpoint was accepted, or DescribeEndpoint showed the endpoint
+	// Updating towards Config (Observation.Target). An unconfirmed deployment whose endpoint is
+	// InService on From after Policy.IntentTimeout never happened: the process stopped between
+	// recording the intent and calling UpdateEndpoint, or the call was refused.
 	Confirmed bool `json:"confirmed"`
 }
 
@@ -94,8 +113,9 @@ type Policy struct {
 	// MarkerKey, when set, is a completion marker: only changes to this key count, and they
 	// count at once (the uploader writes it last).
 	MarkerKey string
-	// MaxSeen bounds the Seen map (default 1000 keys).
-	MaxSeen int
+	// OutOfServicePasses is how many passes in a row may find the endpoint OutOfService before
+	// Decide reports it (default DefaultOutOfServicePasses).
+	OutOfServicePasses int
 	// IntentTimeout is how long an unconfirmed intent belongs to the invocation that recorded
 	// it (default DefaultIntentTimeout). Until then other passes wait instead of declaring it
 	// lost; it must exceed the refresher function's timeout.
@@ -108,8 +128,15 @@ type Policy struct {
 	DriftGrace time.Duration
 }
 
-// DefaultMaxSeen bounds how many object keys State.Seen remembers.
-const DefaultMaxSeen = 1000
+// DefaultOutOfServicePasses is Policy.OutOfServicePasses when unset.
+const DefaultOutOfServicePasses = 3
+
+// EventTimeSlack is how much earlier than the true moment of a change its event time may be
+// (S3 event times have whole seconds, and clocks differ), with a wide margin: a change is
+// known to be in a deployment only when its event time is more than EventTimeSlack before the
+// deployment was decided. It is also the shortest quiet period for which a multi-file upload
+// of any size is guaranteed to cause exactly one update.
+const EventTimeSlack = time.Minute
 
 // DefaultIntentTimeout is Policy.IntentTimeout when unset.
 const DefaultIntentTimeout = 2 * time.Minute
@@ -145,13 +172,16 @@ const (
 	Duplicate
 	// NotMarker: a completion marker is configured and this is not it.
 	NotMarker
+	// Included: the change happened before the newest deployment was decided (State.Horizon),
+	// so that deployment loads it; a late or repeated delivery is not a new change.
+	Included
 )
 
 func (o RecordOutcome) String() string {
-	if o < Recorded || o > NotMarker {
+	if o < Recorded || o > Included {
 		return fmt.Sprintf("RecordOutcome(%d)", int(o))
 	}
-	return [...]string{"recorded", "coalesced", "duplicate", "not-marker"}[o]
+	return [...]string{"recorded", "coalesced", "duplicate", "not-marker", "included"}[o]
 }
 
 // Record folds one change into the state.
@@ -159,12 +189,14 @@ func Record(s State, c Change, p Policy) (State, RecordOutcome) {
 	if p.MarkerKey != "" && c.Key != p.MarkerKey {
 		return s, NotMarker
 	}
+	if !c.At.IsZero() && !s.Horizon.IsZero() && c.At.Add(EventTimeSlack).Before(s.Horizon) {
+		return s, Included
+	}
 	if c.Sequencer != "" {
-		if prev, ok := s.Seen[c.Key]; ok && !SequencerAfter(c.Sequencer, prev) {
+		var fresh bool
+		if s.Recent, fresh = s.Recent.Accept(c.Key, c.Sequencer); !fresh {
 			return s, Duplicate
 		}
-		s.Seen = cloneSeen(s.Seen, p.maxSeen())
-		s.Seen[c.Key] = c.Sequencer
 	}
 	outcome := Recorded
 	if s.InFlight != nil || s.Pending() {
@@ -173,41 +205,82 @@ func Record(s State, c Change, p Policy) (State, RecordOutcome) {
 	s.Desired++
 	if c.At.After(s.LastChangeAt) {
 		s.LastChangeAt = c.At
-		s.LastChangeKey = c.Key
+		s.LastChangeKey = clip(c.Key, MaxKeyInState)
 	}
 	return s, outcome
 }
 
-func (p Policy) maxSeen() int {
-	if p.MaxSeen > 0 {
-		return p.MaxSeen
+func (p Policy) outOfServicePasses() int {
+	if p.OutOfServicePasses > 0 {
+		return p.OutOfServicePasses
 	}
-	return DefaultMaxSeen
+	return DefaultOutOfServicePasses
 }
 
-// cloneSeen copies m (states are values; callers keep the old one) leaving room for one more
-// key. Past max it forgets arbitrary keys: a forgotten key's duplicate costs at most one extra
-// update, never a lost one.
-func cloneSeen(m map[string]string, max int) map[string]string {
-	out := make(map[string]string, len(m)+1)
-	for k, v := range m {
-		if len(out) >= max-1 {
-			break
-		}
-		out[k] = v
+// Limits on the strings a State keeps for people (in bytes), so the stored item stays small
+// whatever the keys and failure reasons are: S3 keys reach 1,024 bytes, SageMaker failure
+// reasons 1,024 characters.
+const (
+	MaxKeyInState    = 200
+	MaxReasonInState = 400
+)
+
+// clip shortens s to at most n bytes, at a UTF-8 boundary, marking the cut with "...".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return out
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
-// SequencerAfter reports whether S3 sequencer a is newer than b. S3 documents the comparison:
-// pad the shorter hex string with leading zeros, then compare as strings.
-func SequencerAfter(a, b string) bool {
-	a, b = strings.ToUpper(a), strings.ToUpper(b)
-	for len(a) < len(b) {
-		a = "0" + a
+// Clone returns a deep copy of s: no pointer is shared, so changing the copy never changes s.
+func (s State) Clone() State {
+	s.InFlight = clonePtr(s.InFlight)
+	s.LastResult = clonePtr(s.LastResult)
+	s.Foreign = clonePtr(s.Foreign)
+	s.OutOfService = clonePtr(s.OutOfService)
+	return s
+}
+
+// Equal reports whether s and o hold the same state. Version, owned by the store, is not
+// compared, and times compare as instants (a state read back from JSON equals the one written).
+// The store, the reconciler and the simulator use it to decide whether a pass must write.
+func (s State) Equal(o State) bool {
+	return s.Endpoint == o.Endpoint && s.Desired == o.Desired && s.Deployed == o.Deployed && s.Failed == o.Failed &&
+		s.LastChangeAt.Equal(o.LastChangeAt) && s.LastChangeKey == o.LastChangeKey &&
+		s.Recent == o.Recent && s.Horizon.Equal(o.Horizon) &&
+		equalPtr(s.InFlight, o.InFlight, Deployment.equal) && equalPtr(s.LastResult, o.LastResult, Result.equal) &&
+		equalPtr(s.Foreign, o.Foreign, Foreign.equal) && equalPtr(s.OutOfService, o.OutOfService, Outage.equal)
+}
+
+func (d Deployment) equal(o Deployment) bool {
+	return d.Seq == o.Seq && d.Config == o.Config && d.From == o.From && d.StartedAt.Equal(o.StartedAt) &&
+		d.FromModified.Equal(o.FromModified) && d.FromFailure == o.FromFailure && d.Confirmed == o.Confirmed
+}
+
+func (r Result) equal(o Result) bool {
+	return r.Seq == o.Seq && r.Config == o.Config && r.Succeeded == o.Succeeded && r.Reason == o.Reason && r.At.Equal(o.At)
+}
+
+func (f Foreign) equal(o Foreign) bool { return f.Config == o.Config && f.Since.Equal(o.Since) }
+
+func (u Outage) equal(o Outage) bool { return u.Passes == o.Passes && u.Since.Equal(o.Since) }
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
 	}
-	for len(b) < len(a) {
-		b = "0" + b
+	c := *p
+	return &c
+}
+
+func equalPtr[T any](a, b *T, eq func(T, T) bool) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return a > b
+	return eq(*a, *b)
 }

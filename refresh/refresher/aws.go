@@ -2,12 +2,9 @@ package refresher
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/smithy-go"
 )
 
 // SageMakerAPI is the part of the SageMaker client the refresher uses, with the SDK's exact
@@ -27,27 +24,3 @@ var (
 	_ SageMakerAPI = (*sagemaker.Client)(nil)
 	_ DynamoDBAPI  = (*dynamodb.Client)(nil)
 )
-
-// IsEndpointNotFound reports SageMaker's answer for a missing endpoint (DescribeEndpoint,
-// UpdateEndpoint): a ValidationException "Could not find endpoint ...".
-func IsEndpointNotFound(err error) bool {
-	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == "ValidationException" &&
-		strings.Contains(api.ErrorMessage(), "Could not find endpoint")
-}
-
-// isBusy reports an UpdateEndpoint refusal that means "try later": the endpoint turned busy
-// between DescribeEndpoint and UpdateEndpoint, or the call was throttled.
-func isBusy(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "ValidationException":
-		return strings.Contains(api.ErrorMessage(), "Cannot update in-progress endpoint")
-	case "ThrottlingException", "Throttling", "TooManyRequestsException", "ProvisionedThroughputExceededException":
-		return true
-	}
-	return false
-}

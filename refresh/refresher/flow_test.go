@@ -405,7 +405,7 @@ func TestConcurrentInvocationsStartOneUpdate(t *testing.T) {
 	st := loadState(t, s)
 	// Every part counts once; the model key was uploaded by each worker, and a newer
 	// sequencer recorded first makes the older ones duplicates (out-of-order delivery).
-	if st.Desired < workers+1 || st.Desired > 2*workers || st.InFlight == nil || !st.InFlight.Confirmed || len(st.Seen) != workers+1 {
+	if st.Desired < workers+1 || st.Desired > 2*workers || st.InFlight == nil || !st.InFlight.Confirmed || st.Recent.Len() != workers+1 {
 		t.Fatalf("state: %+v in flight %+v", st, st.InFlight)
 	}
 }

@@ -20,6 +20,9 @@ const (
 	MetricWaiting          = "Waiting"
 	MetricDrift            = "Drift"
 	MetricEndpointFailed   = "EndpointFailed"
+	// MetricOutOfService counts passes that found the endpoint OutOfService for longer than
+	// refresh.Policy.OutOfServicePasses passes.
+	MetricOutOfService = "OutOfService"
 )
 
 // MetricDimension is the one dimension of every metric the refresher emits; its value is the

@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
@@ -39,6 +38,7 @@ type sagemaker struct {
 	name         string
 	status       refresh.Status
 	config       string
+	target       string // PendingDeploymentSummary's config while an update runs
 	failure      string
 	lastModified time.Time
 	generation   int // upload generation the current fleet serves
@@ -63,7 +63,7 @@ func (e *sagemaker) describe() (refresh.Observation, error) {
 		e.throttled++
 		return refresh.Observation{}, fmt.Errorf("describe endpoint %s: %w", e.name, errThrottled)
 	}
-	return refresh.Observation{Found: true, Status: e.status, Config: e.config, FailureReason: e.failure, LastModified: e.lastModified}, nil
+	return refresh.Observation{Found: true, Status: e.status, Config: e.config, Target: e.target, FailureReason: e.failure, LastModified: e.lastModified}, nil
 }
 
 func (e *sagemaker) update(config string, seq int64) error {
@@ -80,13 +80,13 @@ func (e *sagemaker) update(config string, seq int64) error {
 	d.Failed = e.artifacts.bad[d.Generation]
 	e.deployments = append(e.deployments, d)
 	i := len(e.deployments) - 1
-	e.status, e.failure, e.lastModified = refresh.StatusUpdating, "", e.w.now
+	e.status, e.failure, e.lastModified, e.target = refresh.StatusUpdating, "", e.w.now, config
 	e.w.logf("SageMaker: Updating %s -> %s (generation %d, seq %d, fails=%v)", d.From, d.To, d.Generation, seq, d.Failed)
 	e.onChange(e.status)
 	e.w.after(e.duration, func() {
 		d := &e.deployments[i]
 		d.End = e.w.now
-		e.status, e.lastModified = refresh.StatusInService, e.w.now
+		e.status, e.lastModified, e.target = refresh.StatusInService, e.w.now, ""
 		if d.Failed {
 			e.failure = fmt.Sprintf("the new fleet on %s failed its health checks; rolled back to %s", d.To, d.From)
 		} else {
@@ -124,17 +124,4 @@ func (s *store) put(st refresh.State) error {
 }
 
 // copyState is a deep copy, as a round trip through DynamoDB would make.
-func copyState(s refresh.State) refresh.State {
-	if s.InFlight != nil {
-		d := *s.InFlight
-		s.InFlight = &d
-	}
-	if s.LastResult != nil {
-		r := *s.LastResult
-		s.LastResult = &r
-	}
-	if s.Seen != nil {
-		s.Seen = maps.Clone(s.Seen)
-	}
-	return s
-}
+func copyState(s refresh.State) refresh.State { return s.Clone() }

@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
@@ -609,15 +608,4 @@ func (b *baseline) startWorker() {
 }
 
 // equalState reports whether a pass changed the state (then it must be written).
-func equalState(a, b refresh.State) bool {
-	return a.Endpoint == b.Endpoint && a.Desired == b.Desired && a.Deployed == b.Deployed && a.Failed == b.Failed &&
-		a.LastChangeAt.Equal(b.LastChangeAt) && a.LastChangeKey == b.LastChangeKey && a.Version == b.Version &&
-		equalPtr(a.InFlight, b.InFlight) && equalPtr(a.LastResult, b.LastResult) && maps.Equal(a.Seen, b.Seen)
-}
-
-func equalPtr[T comparable](a, b *T) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
-}
+func equalState(a, b refresh.State) bool { return a.Equal(b) && a.Version == b.Version }
