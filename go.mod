@@ -25,6 +25,7 @@ require (
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/sync v0.20.0
 	golang.org/x/term v0.47.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -1,17 +1,8 @@
-// Command sagemaker-model-package-promote-pipeline is the Seedfarmer module's CDK app: it reads
-// the module parameters from SEEDFARMER_PARAMETER_* variables and deploys one promote pipeline
-// (package promote) in the stack <project>-<deployment>-<module>. Run it with
-// `cdk deploy --app "go run ."` from this directory, as deployspec.yaml does.
+// Command sagemaker-model-package-promote-pipeline is the Seedfarmer module's CDK app. Its logic
+// lives in github.com/sagemaker-cd/sagemaker-cd/promote/seedfarmer, at the version this
+// directory's go.mod pins; deployspec.yaml runs it with `cdk deploy --app "go run ."`.
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "github.com/sagemaker-cd/sagemaker-cd/promote/seedfarmer"
 
-func main() {
-	if err := run(os.Getenv, ""); err != nil {
-		fmt.Fprintln(os.Stderr, "sagemaker-model-package-promote-pipeline:", err)
-		os.Exit(1)
-	}
-}
+func main() { seedfarmer.Main() }

@@ -1,4 +1,4 @@
-package main
+package seedfarmer
 
 import (
 	"encoding/json"
@@ -89,6 +89,18 @@ func TestLoadConfig(t *testing.T) {
 		}, wantErr: "missing required environment: SEEDFARMER_PROJECT_NAME, SEEDFARMER_MODULE_NAME, " +
 			"SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN (parameter source_model_package_group_arn), " +
 			"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name)"},
+		{name: "Seedfarmer's AWS_ACCOUNT_ID and AWS_DEFAULT_REGION when the CDK CLI sets none", edit: map[string]string{
+			"CDK_DEFAULT_ACCOUNT": "", "CDK_DEFAULT_REGION": "", "AWS_ACCOUNT_ID": "999888777666", "AWS_DEFAULT_REGION": "eu-west-1",
+			"SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN": "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/my-model-pkg",
+		}, check: func(t *testing.T, c *config) {
+			if c.Account != "999888777666" || c.Region != "eu-west-1" {
+				t.Errorf("account, region = %q, %q; want Seedfarmer's 999888777666, eu-west-1", c.Account, c.Region)
+			}
+		}},
+		{name: "missing and bad parameters in one message", edit: map[string]string{
+			"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "", "SEEDFARMER_PARAMETER_RETAIN_ON_DELETE": "maybe",
+		}, wantErr: `missing required environment: SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name); ` +
+			`SEEDFARMER_PARAMETER_RETAIN_ON_DELETE "maybe": expected true or false`},
 		{name: "one missing", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": ""},
 			wantErr: "missing required environment: SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME (parameter target_bucket_name)"},
 		{name: "bad boolean", edit: map[string]string{"SEEDFARMER_PARAMETER_RETAIN_ON_DELETE": "maybe"},
@@ -129,7 +141,7 @@ func TestLoadConfig(t *testing.T) {
 // is named <project>-<deployment>-<module> and its outputs carry the seed's keys and metadata.
 func TestRunSampleManifest(t *testing.T) {
 	out := t.TempDir()
-	if err := run(getenv(sampleManifest()), out); err != nil {
+	if err := Run(getenv(sampleManifest()), out); err != nil {
 		t.Fatal(err)
 	}
 	body, err := os.ReadFile(filepath.Join(out, "mlops-dev-promote-test.template.json"))
@@ -158,7 +170,7 @@ func TestRunSampleManifest(t *testing.T) {
 }
 
 func TestRunMissingParameters(t *testing.T) {
-	err := run(getenv(map[string]string{}), t.TempDir())
+	err := Run(getenv(map[string]string{}), t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "missing required environment: SEEDFARMER_PROJECT_NAME, SEEDFARMER_DEPLOYMENT_NAME, SEEDFARMER_MODULE_NAME, SEEDFARMER_PARAMETER_SOURCE_MODEL_PACKAGE_GROUP_ARN") {
 		t.Fatalf("error = %v", err)
 	}

@@ -1,6 +1,7 @@
-package main
+package seedfarmer
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,12 +50,17 @@ func (c *config) StackName() string {
 	return c.Project + "-" + c.Deployment + "-" + c.Module
 }
 
-// loadConfig reads the Seedfarmer environment through getenv. It reports every missing required
-// variable in one error, then the first invalid value (as promote's Validate words it).
+// loadConfig reads the Seedfarmer environment through getenv. It reports, in one line, every
+// missing required variable, a retain_on_delete that is not a boolean and, when nothing is
+// missing, the first invalid value as promote's Validate words it.
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{
 		Project: getenv("SEEDFARMER_PROJECT_NAME"), Deployment: getenv("SEEDFARMER_DEPLOYMENT_NAME"),
-		Module: getenv("SEEDFARMER_MODULE_NAME"), Account: getenv("CDK_DEFAULT_ACCOUNT"), Region: getenv("CDK_DEFAULT_REGION"),
+		Module: getenv("SEEDFARMER_MODULE_NAME"),
+		// The CDK CLI sets CDK_DEFAULT_* from its credentials; Seedfarmer's build sets the AWS_*
+		// pair for the target account and region, which a synth without credentials still has.
+		Account: firstSet(getenv, "CDK_DEFAULT_ACCOUNT", "AWS_ACCOUNT_ID"),
+		Region:  firstSet(getenv, "CDK_DEFAULT_REGION", "AWS_DEFAULT_REGION"),
 	}
 	var missing []string
 	for _, v := range []struct{ name, value string }{
@@ -69,8 +75,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			missing = append(missing, fmt.Sprintf("%s (parameter %s)", envName(p), p))
 		}
 	}
+	// Every problem goes into one line, so a manifest is fixed in one round.
+	var problems []string
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing required environment: %s", strings.Join(missing, ", "))
+		problems = append(problems, "missing required environment: "+strings.Join(missing, ", "))
 	}
 	opt := func(p string) *string {
 		if v := getenv(envName(p)); v != "" {
@@ -95,12 +103,28 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if v := getenv(envName(paramRetainOnDelete)); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: expected true or false", envName(paramRetainOnDelete), v)
+			problems = append(problems, fmt.Sprintf("%s %q: expected true or false", envName(paramRetainOnDelete), v))
+		} else {
+			c.Props.RetainOnDelete = jsii.Bool(b)
 		}
-		c.Props.RetainOnDelete = jsii.Bool(b)
 	}
-	if err := c.Props.Validate(c.Region); err != nil {
-		return nil, fmt.Errorf("invalid module parameters: %w", err)
+	if len(missing) == 0 {
+		if err := c.Props.Validate(c.Region); err != nil {
+			problems = append(problems, "invalid module parameters: "+err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// firstSet is the value of the first of names that is set.
+func firstSet(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }

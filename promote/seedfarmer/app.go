@@ -1,7 +1,8 @@
-package main
+package seedfarmer
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -29,9 +30,9 @@ func newStack(app awscdk.App, c *config) awscdk.Stack {
 	return stack
 }
 
-// run synthesizes the module into outdir ("" lets the CDK CLI choose, through CDK_OUTDIR). A
+// Run synthesizes the module into outdir ("" lets the CDK CLI choose, through CDK_OUTDIR). A
 // construct that panics (CDK's way to fail a synth) is reported as an error.
-func run(getenv func(string) string, outdir string) (err error) {
+func Run(getenv func(string) string, outdir string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("synth: %v", r)
@@ -49,4 +50,13 @@ func run(getenv func(string) string, outdir string) (err error) {
 	newStack(app, c)
 	app.Synth(nil)
 	return nil
+}
+
+// Main is the module app's entry point: Run with the process environment, and on failure one
+// line on stderr and exit status 1 (the CDK CLI then reports the synth as failed).
+func Main() {
+	if err := Run(os.Getenv, ""); err != nil {
+		fmt.Fprintln(os.Stderr, "sagemaker-model-package-promote-pipeline:", err)
+		os.Exit(1)
+	}
 }
