@@ -21,6 +21,7 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is required (>= 1.26): https://go.dev/dl/"; exit 1; }
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required by the CDK (jsii): https://nodejs.org/"; exit 1; }
 	@node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' || { echo "Node.js >= 20 is required, found $$(node --version)"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is required (it comes with Node.js): the Seedfarmer module test installs the pinned CDK CLI with npm ci"; exit 1; }
 	@command -v gcc >/dev/null || { echo "gcc is required by the race detector in make test (Debian: apt-get install gcc)"; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3 is required for the local AWS emulator (moto)"; exit 1; }
 	@$(PYTHON) -c 'import moto.server, werkzeug, flask' 2>/dev/null || { \
