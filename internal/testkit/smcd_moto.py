@@ -15,6 +15,15 @@ against the same state machine real SageMaker follows:
   when a new fleet fails its health checks). The tag is consumed.
 * Every UpdateEndpoint call is counted; DescribeEndpoint returns the count as the tag-free field
   moto ignores, so tests read it with ListTags: "smcd:moto-update-calls".
+* While an UpdateEndpoint runs, DescribeEndpoint shows PendingDeploymentSummary with the target
+  EndpointConfigName (EndpointConfigName stays the current config), as SageMaker documents.
+* Tag the endpoint "smcd:moto-refuse-next-update" with an error code (ResourceLimitExceeded,
+  AccessDeniedException, ValidationException) to make its next UpdateEndpoint answer that error
+  (HTTP 400) without changing anything, as SageMaker refuses an update it cannot place. Consumed.
+* UpdateEndpointWeightsAndCapacities (what Application Auto Scaling calls) keeps the endpoint
+  Updating on the same config for the update duration, without a PendingDeploymentSummary, and
+  refuses with "Cannot update in-progress endpoint" when it is not InService (moto answered at
+  once, InService).
 
 Run: python3 smcd_moto.py -H 127.0.0.1 -p PORT (same flags as moto_server).
 """
@@ -48,7 +57,10 @@ def _settle(endpoint):
         if u is None or time.monotonic() < u["started"] + u["seconds"]:
             return
         del _updates[endpoint.arn]
-    if u["fail"]:
+    endpoint.pending_deployment_summary = None
+    if u.get("weights_only"):
+        pass
+    elif u["fail"]:
         endpoint.endpoint_config_name = u["old_config"]
         endpoint.failure_reason = (
             "Model container failed health checks on the new fleet; rolled back to "
@@ -75,6 +87,10 @@ def update_endpoint(self, endpoint_name, endpoint_config_name, retain_all, deplo
         raise ValidationError(
             message=f"Cannot update in-progress endpoint '{endpoint.arn}'."
         )
+    refuse = _tag(endpoint, "smcd:moto-refuse-next-update")
+    if refuse is not None:
+        endpoint.tags = [t for t in endpoint.tags if t.get("Key") != "smcd:moto-refuse-next-update"]
+        raise _Refused(refuse, f"{refuse}: the emulator refuses this update of '{endpoint.arn}' (smcd:moto-refuse-next-update).")
     config = self.endpoint_configs.get(endpoint_config_name)
     if config is None:
         arn = sm_models.FakeEndpointConfig.arn_formatter(
@@ -103,9 +119,51 @@ def update_endpoint(self, endpoint_name, endpoint_config_name, retain_all, deplo
     endpoint.tags.append({"Key": "smcd:moto-update-calls", "Value": str(calls)})
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
+    endpoint.pending_deployment_summary = {
+        "EndpointConfigName": endpoint_config_name,
+        "StartTime": sm_models.utcnow(),
+    }
     endpoint.last_deployment_config = deployment_config
     endpoint.last_modified_time = sm_models.utcnow()
     return endpoint
+
+
+from moto.core.exceptions import JsonRESTError as _UpdateJsonRESTError  # noqa: E402
+
+
+class _Refused(_UpdateJsonRESTError):
+    """An UpdateEndpoint refusal with SageMaker's error code, HTTP 400."""
+
+    def __init__(self, code, message):
+        super().__init__(code, message)
+
+
+_orig_weights = sm_models.SageMakerModelBackend.update_endpoint_weights_and_capacities
+
+
+def update_endpoint_weights_and_capacities(self, endpoint_name, desired_weights_and_capacities):
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is not None:
+        _settle(endpoint)
+        if endpoint.endpoint_status != "InService":
+            raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
+    arn = _orig_weights(self, endpoint_name, desired_weights_and_capacities)
+    seconds = float(
+        _tag(endpoint, "smcd:moto-update-seconds")
+        or os.environ.get("SMCD_MOTO_UPDATE_SECONDS", "1.0")
+    )
+    with _lock:
+        _updates[endpoint.arn] = {
+            "started": time.monotonic(),
+            "seconds": seconds,
+            "new_config": endpoint.endpoint_config_name,
+            "old_config": endpoint.endpoint_config_name,
+            "fail": False,
+            "weights_only": True,
+        }
+    endpoint.endpoint_status = "Updating"
+    endpoint.last_modified_time = sm_models.utcnow()
+    return arn
 
 
 _orig_describe = sm_models.SageMakerModelBackend.describe_endpoint
@@ -136,6 +194,7 @@ def response_update_endpoint(self):
 
 
 sm_models.SageMakerModelBackend.update_endpoint = update_endpoint
+sm_models.SageMakerModelBackend.update_endpoint_weights_and_capacities = update_endpoint_weights_and_capacities
 sm_models.SageMakerModelBackend.describe_endpoint = describe_endpoint
 sm_models.SageMakerModelBackend.list_endpoints = list_endpoints
 sm_responses.SageMakerResponse.update_endpoint = response_update_endpoint

@@ -473,9 +473,10 @@ func TestEndpointNotFoundAndBusyRefusal(t *testing.T) {
 	if _, err := r.Record(ctx, []refresh.Change{{Key: s.ModelKey, Sequencer: "01", At: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	// Someone else starts an update after our DescribeEndpoint: UpdateEndpoint answers
-	// "Cannot update in-progress endpoint"; the intent is abandoned and the pass waits.
-	racer := &racingSageMaker{SageMakerAPI: s.SageMaker, config: s.Config.ConfigB}
+	// Autoscaling starts an update after our DescribeEndpoint: UpdateEndpoint answers
+	// "Cannot update in-progress endpoint", the endpoint is not moving to our target, so the
+	// intent is abandoned and the pass waits.
+	racer := &racingSageMaker{SageMakerAPI: s.SageMaker, stack: s}
 	r.SageMaker = racer
 	pass, err := r.Reconcile(ctx)
 	if err != nil {
@@ -498,17 +499,17 @@ func TestEndpointNotFoundAndBusyRefusal(t *testing.T) {
 	}
 }
 
-// racingSageMaker starts a competing update just before the refresher's own call.
+// racingSageMaker lets autoscaling start an update just before the refresher's own call.
 type racingSageMaker struct {
 	refresher.SageMakerAPI
-	config string
-	done   bool
+	stack *refreshertest.Stack
+	done  bool
 }
 
 func (r *racingSageMaker) UpdateEndpoint(ctx context.Context, in *sagemaker.UpdateEndpointInput, opts ...func(*sagemaker.Options)) (*sagemaker.UpdateEndpointOutput, error) {
 	if !r.done {
 		r.done = true
-		if _, err := r.SageMakerAPI.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: in.EndpointName, EndpointConfigName: aws.String(r.config)}); err != nil {
+		if err := r.stack.Autoscale(ctx, 2); err != nil {
 			return nil, err
 		}
 	}

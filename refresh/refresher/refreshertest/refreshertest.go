@@ -37,7 +37,12 @@ const (
 	TagUpdateSeconds  = "smcd:moto-update-seconds"
 	TagFailNextUpdate = "smcd:moto-fail-next-update"
 	TagUpdateCalls    = "smcd:moto-update-calls"
+	// TagRefuseNextUpdate holds an error code the next UpdateEndpoint answers with.
+	TagRefuseNextUpdate = "smcd:moto-refuse-next-update"
 )
+
+// VariantName is the production variant of the Stack's endpoint configs.
+const VariantName = "AllTraffic"
 
 // Options shape a Stack.
 type Options struct {
@@ -142,7 +147,7 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 				if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
 					EndpointConfigName: aws.String(c),
 					ProductionVariants: []smtypes.ProductionVariant{{
-						VariantName: aws.String("AllTraffic"), ModelName: aws.String(n),
+						VariantName: aws.String(VariantName), ModelName: aws.String(n),
 						InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1),
 					}},
 				}); err != nil {
@@ -391,6 +396,34 @@ func (s *Stack) FailNextUpdate(ctx context.Context) error {
 	if _, err := s.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn),
 		Tags: []smtypes.Tag{{Key: aws.String(TagFailNextUpdate), Value: aws.String("true")}}}); err != nil {
 		return fmt.Errorf("tag %s: %w", arn, err)
+	}
+	return nil
+}
+
+// RefuseNextUpdate makes the emulator answer the endpoint's next UpdateEndpoint with the error
+// code (ResourceLimitExceeded, AccessDeniedException, ValidationException), changing nothing.
+func (s *Stack) RefuseNextUpdate(ctx context.Context, code string) error {
+	arn, err := s.endpointARN(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn),
+		Tags: []smtypes.Tag{{Key: aws.String(TagRefuseNextUpdate), Value: aws.String(code)}}}); err != nil {
+		return fmt.Errorf("tag %s: %w", arn, err)
+	}
+	return nil
+}
+
+// Autoscale does what Application Auto Scaling does to the endpoint:
+// UpdateEndpointWeightsAndCapacities, which keeps it Updating on the same config for a while.
+func (s *Stack) Autoscale(ctx context.Context, instances int32) error {
+	_, err := s.SageMaker.UpdateEndpointWeightsAndCapacities(ctx, &sagemaker.UpdateEndpointWeightsAndCapacitiesInput{
+		EndpointName: aws.String(s.Config.Endpoint),
+		DesiredWeightsAndCapacities: []smtypes.DesiredWeightAndCapacity{{VariantName: aws.String(VariantName),
+			DesiredInstanceCount: aws.Int32(instances), DesiredWeight: aws.Float32(1)}},
+	})
+	if err != nil {
+		return fmt.Errorf("update weights and capacities of endpoint %s: %w", s.Config.Endpoint, err)
 	}
 	return nil
 }
