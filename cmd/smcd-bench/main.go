@@ -27,6 +27,7 @@ type section struct {
 
 var sections = []section{
 	{"refresh", "Refresh policy: upload storms during 5-minute updates (simulator)", refreshbench.Run},
+	{"state", "Refresh state item: size and DynamoDB write units per change, against the previous design", refreshbench.RunState},
 	{"lambda", "Refresher Lambda: binary size and handler latency per SQS batch (emulator)", lambdabench.BenchLambda},
 	{"promote", "Promotion: server-side copy vs awscli vs the original's download-zip-upload (emulator)", promotebench.Run},
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh/sim"
 )
 
@@ -83,5 +85,24 @@ func TestStormIsSeeded(t *testing.T) {
 	}
 	if a.Executor != sim.SagemakerCD || storm(10, Policies[1], 1).BaselineConcurrency != 1 {
 		t.Fatal("storm does not carry the policy")
+	}
+}
+
+// The largest upload: one update and a small item now; the previous design's item passes
+// DynamoDB's 400 KB and its late duplicates cause redundant updates.
+func TestMeasureStateLargestUpload(t *testing.T) {
+	r, err := measureState(10000, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Updates != 1 || r.MaxItem > refresher.MaxStateItemBytes || r.WCUPerChange > 1 {
+		t.Errorf("current design: %d updates, item %d B, %.2f WCU per change", r.Updates, r.MaxItem, r.WCUPerChange)
+	}
+	if r.OldTooLarge == 0 || r.OldUpdates <= 1 || r.OldWCUPerChange < 10*r.WCUPerChange {
+		t.Errorf("previous design: %d writes over 400 KB, %d updates, %.2f WCU per change", r.OldTooLarge, r.OldUpdates, r.OldWCUPerChange)
+	}
+	var b strings.Builder
+	if err := PrintState(&b, []StateRow{r}); err != nil || !strings.Contains(b.String(), "10000") {
+		t.Errorf("PrintState: %v\n%s", err, b.String())
 	}
 }
