@@ -1,6 +1,6 @@
 // Command smcd-bench prints the performance tables of `make bench`: the refresh policy against a
-// baseline that behaves like the original Lambda (fake-clock simulator), the refresher Lambda's
-// size and handler latency against the emulator, and a promotion against awscli and the
+// baseline that behaves like the original Lambda (fake-clock simulator), the refresh state item's
+// size and write units against the previous design, the refresher Lambda's size and handler latency against the emulator, and a promotion against awscli and the
 // original's download-zip-upload path. Figures are medians, with ratios from the same run.
 package main
 
