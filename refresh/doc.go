@@ -7,12 +7,18 @@
 // executes the decisions. Because the core is pure, the simulator in refresh/sim runs tens of
 // thousands of randomized scenarios against it in seconds.
 //
-// The contract it keeps (DESIGN.md, "Refresh: required semantics"):
+// The contract it keeps:
 //   - no lost updates: every recorded change is included in a deployment that started after it;
 //   - at most one UpdateEndpoint in flight, and only on an InService endpoint;
 //   - a burst of changes during an update causes exactly one follow-up update;
 //   - a quiet period (or a completion marker object) lets multi-file uploads finish;
-//   - duplicate and out-of-order events are harmless (S3 sequencers, fresh DescribeEndpoint);
-//   - a failed update is reported once and not retried until a newer change arrives;
-//   - an endpoint on a config that is neither A nor B is reported, never crash-looped.
+//   - duplicate and out-of-order events are harmless (S3 sequencers in a fixed-size Recent, the
+//     newest decision's time as a horizon, a fresh DescribeEndpoint), and the state stays small
+//     whatever the number and length of the keys;
+//   - a failed or permanently refused update is reported once and not retried until a newer
+//     change arrives;
+//   - only the config the endpoint moves to tells our update from another actor's (autoscaling,
+//     maintenance, CloudFormation);
+//   - an endpoint on a config that is neither A nor B, or OutOfService for several passes, is
+//     reported, never crash-looped nor waited on silently.
 package refresh
