@@ -288,3 +288,34 @@ func TestTenThousandLongKeysOneUpdateSmallItem(t *testing.T) {
 	}
 	t.Logf("largest state item: %d bytes (%d WCU per write)", maxSize, refresher.WriteUnits(maxSize))
 }
+
+// The state item's size bound holds for the worst strings a state can keep: 1,024-byte keys and
+// failure reasons made of characters JSON escapes six-fold, a full Recent, every optional field.
+func TestStateItemSizeBound(t *testing.T) {
+	nasty := strings.Repeat("\x01", 1024)
+	st := refresh.State{Endpoint: strings.Repeat("e", 63), Desired: 1 << 62, Deployed: 1 << 61, Failed: 1 << 60, Version: 1 << 62}
+	p := refresh.Policy{ConfigA: strings.Repeat("a", 63), ConfigB: strings.Repeat("b", 63)}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	for i := range refresh.RecentKeys * 3 {
+		st, _ = refresh.Record(st, refresh.Change{Key: fmt.Sprintf("%s%d", nasty, i), Sequencer: strings.Repeat("F", refresh.MaxSequencerDigits), At: now}, p)
+	}
+	obs := refresh.Observation{Found: true, Status: refresh.StatusInService, Config: p.ConfigA, FailureReason: nasty, LastModified: now}
+	st, _ = refresh.Decide(st, obs, now, p) // an intent with FromFailure
+	st, _ = refresh.Refuse(st, st.Desired, nasty, now)
+	st, _ = refresh.Record(st, refresh.Change{Key: nasty + "x", Sequencer: "01", At: now.Add(time.Hour)}, p)
+	st, _ = refresh.Decide(st, obs, now.Add(2*time.Hour), p)
+	st.Foreign = &refresh.Foreign{Config: strings.Repeat("f", 63), Since: now}
+	st.OutOfService = &refresh.Outage{Since: now, Passes: 1 << 30}
+	if st.InFlight == nil || st.LastResult == nil || st.Recent.Len() != refresh.RecentKeys {
+		t.Fatalf("not the worst case: %+v", st)
+	}
+	item, err := refresher.StateItem(st, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := refresher.ItemSize(item); n > refresher.MaxStateItemBytes {
+		t.Fatalf("worst-case state item is %d bytes, bound %d", n, refresher.MaxStateItemBytes)
+	} else {
+		t.Logf("worst-case state item: %d bytes", n)
+	}
+}
