@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // Approval statuses a promoted package can be given.
@@ -252,13 +253,13 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 		}
 		r.compute = c
 	}
-	switch promotion.VerifyMode(r.verify) {
-	case promotion.VerifyChecksum, promotion.VerifySize:
+	switch s3copy.VerifyMode(r.verify) {
+	case s3copy.VerifyChecksum, s3copy.VerifySize:
 	default:
 		if p.VerifyMode != nil {
-			return nil, fmt.Errorf("VerifyMode %q: expected %s or %s", r.verify, promotion.VerifyChecksum, promotion.VerifySize)
+			return nil, fmt.Errorf("VerifyMode %q: expected %s or %s", r.verify, s3copy.VerifyChecksum, s3copy.VerifySize)
 		}
-		r.verify = string(promotion.VerifyChecksum)
+		r.verify = string(s3copy.VerifyChecksum)
 	}
 	if p.SourceRoleArn != nil {
 		const roleForm = "arn:<partition>:iam::<source account>:role/<name>"

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
@@ -314,46 +313,6 @@ func TestSourceTags(t *testing.T) {
 	}
 }
 
-func TestVerificationChoice(t *testing.T) {
-	crc := promotion.Checksum{Algorithm: "CRC32", Value: "abc=", Type: "FULL_OBJECT"}
-	sha := promotion.Checksum{Algorithm: "SHA256", Value: "abc=", Type: "FULL_OBJECT"}
-	tests := []struct {
-		name string
-		obj  promotion.Object
-		opts promotion.CopierOptions
-		want string // "" = refused with *IntegrityError
-	}{
-		{"CRC32 single", promotion.Object{Size: 10, Checksum: crc}, promotion.CopierOptions{}, "size + CRC32"},
-		{"CRC32 multipart with KMS", promotion.Object{Size: 10 * mib, Checksum: crc}, promotion.CopierOptions{MultipartThreshold: mib, KMSKeyARN: "k"}, "size + CRC32"},
-		{"SHA256 single", promotion.Object{Size: 10, Checksum: sha}, promotion.CopierOptions{}, "size + SHA256"},
-		{"SHA256 multipart cannot be verified", promotion.Object{Size: 10 * mib, Checksum: sha, ETag: `"x"`}, promotion.CopierOptions{MultipartThreshold: mib}, ""},
-		{"no checksum: ETag", promotion.Object{Size: 10, ETag: `"md5"`}, promotion.CopierOptions{}, "size + ETag (MD5)"},
-		{"no checksum, KMS target", promotion.Object{Size: 10, ETag: `"md5"`}, promotion.CopierOptions{KMSKeyARN: "k"}, ""},
-		{"no checksum, multipart source", promotion.Object{Size: 10, ETag: `"md5-3"`}, promotion.CopierOptions{}, ""},
-		{"composite checksum", promotion.Object{Size: 10, ETag: `"md5-2"`, Checksum: promotion.Checksum{Algorithm: "CRC32", Value: "a=-2", Type: "COMPOSITE"}}, promotion.CopierOptions{}, ""},
-	}
-	for _, tc := range tests {
-		got, err := promotion.Verification(tc.obj, tc.opts)
-		var ie *promotion.IntegrityError
-		if got != tc.want || (tc.want == "" && !errors.As(err, &ie)) {
-			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
-		}
-	}
-}
-
-func TestPartSizeFor(t *testing.T) {
-	tests := []struct{ size, part, want int64 }{
-		{100 * mib, 64 * mib, 64 * mib},
-		{5 << 40, 64 * mib, 525 * mib}, // 5 TiB needs > 524.288 MiB parts to fit 10,000 parts
-	}
-	for _, tc := range tests {
-		got := promotion.PartSizeFor(tc.size, tc.part)
-		if got != tc.want || (tc.size+got-1)/got > promotion.MaxParts {
-			t.Errorf("PartSizeFor(%d, %d) = %d, want %d", tc.size, tc.part, got, tc.want)
-		}
-	}
-}
-
 func TestBuildGrants(t *testing.T) {
 	g, err := promotion.BuildGrants(promotion.GrantsInput{SourceGroupARN: "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn",
 		TargetAccountID: "111222333444", Buckets: []string{"models-a"}, KMSKeyARN: "arn:aws:kms:eu-west-1:444333666777:key/abcd-1234"})
@@ -415,111 +374,5 @@ func TestGrantsCopyStatements(t *testing.T) {
 	}
 	if len(g.Notes) == 0 || g.Notes[0] != promotion.CopyPrincipalNote || !strings.Contains(g.Notes[0], "always run as the target account") {
 		t.Errorf("notes %q lack the copy principal", g.Notes)
-	}
-}
-
-// TestVerificationEveryCombination walks every combination of source checksum, target KMS key,
-// single or multipart copy, source ETag, source encryption and verify mode, against the rule:
-// a full-object CRC verifies anything; a full-object SHA verifies a single copy; a plain MD5
-// ETag verifies a single unencrypted copy; anything else is refused in checksum mode and copied
-// pinned (size verified) in size mode.
-func TestVerificationEveryCombination(t *testing.T) {
-	checksums := []struct {
-		name string
-		c    promotion.Checksum
-	}{
-		{"no checksum", promotion.Checksum{}},
-		{"CRC32", promotion.Checksum{Algorithm: "CRC32", Value: "abc=", Type: "FULL_OBJECT"}},
-		{"SHA256", promotion.Checksum{Algorithm: "SHA256", Value: "abc=", Type: "FULL_OBJECT"}},
-		{"composite CRC32", promotion.Checksum{Algorithm: "CRC32", Value: "abc=-2", Type: "COMPOSITE"}},
-	}
-	n := 0
-	for _, ck := range checksums {
-		for _, kmsTarget := range []bool{false, true} {
-			for _, multipart := range []bool{false, true} {
-				for _, etag := range []string{`"0cc175b9c0f1b6a831c399e269772661"`, `"0cc175b9c0f1b6a831c399e269772661-3"`} {
-					for _, sse := range []s3types.ServerSideEncryption{"", s3types.ServerSideEncryptionAwsKms} {
-						for _, mode := range []promotion.VerifyMode{"", promotion.VerifyChecksum, promotion.VerifySize} {
-							n++
-							opts := promotion.CopierOptions{MultipartThreshold: mib, Verify: mode}
-							if kmsTarget {
-								opts.KMSKeyARN = "arn:aws:kms:us-east-1:123456789012:key/k"
-							}
-							obj := promotion.Object{Size: 10, ETag: etag, Checksum: ck.c, SSE: sse}
-							if multipart {
-								obj.Size = 10 * mib
-							}
-							name := fmt.Sprintf("%s, KMS target %v, multipart %v, ETag %s, SSE %q, mode %q", ck.name, kmsTarget, multipart, etag, sse, mode)
-							want := ""
-							switch {
-							case ck.name == "CRC32":
-								want = "size + CRC32"
-							case ck.name == "SHA256" && !multipart:
-								want = "size + SHA256"
-							case !kmsTarget && sse == "" && !multipart && !strings.HasSuffix(etag, `-3"`):
-								want = "size + ETag (MD5)"
-							case mode == promotion.VerifySize:
-								want = promotion.VerifiedSizePinned
-							}
-							got, err := promotion.Verification(obj, opts)
-							if want != "" {
-								if got != want || err != nil {
-									t.Errorf("%s: %q, %v; want %q", name, got, err, want)
-								}
-								continue
-							}
-							var ie *promotion.IntegrityError
-							if got != "" || !errors.As(err, &ie) || !errors.Is(err, promotion.ErrUnverifiable) || !strings.Contains(err.Error(), "re-upload it with a checksum") {
-								t.Errorf("%s: %q, %v; want a refusal (*IntegrityError, ErrUnverifiable)", name, got, err)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	if n != 4*2*2*2*2*3 {
-		t.Fatalf("walked %d combinations", n)
-	}
-}
-
-func TestVerificationEdges(t *testing.T) {
-	tests := []struct {
-		name    string
-		obj     promotion.Object
-		opts    promotion.CopierOptions
-		want    string
-		wantErr string
-	}{
-		{"size mode without an ETag to pin", promotion.Object{Size: 10}, promotion.CopierOptions{KMSKeyARN: "k", Verify: promotion.VerifySize}, "", "no ETag to pin"},
-		{"unknown mode", promotion.Object{Size: 10, ETag: `"x"`}, promotion.CopierOptions{Verify: "md5"}, "", `verify mode "md5": expected checksum or size`},
-		{"SSE-KMS source, single, size mode", promotion.Object{Size: 10, ETag: `"x"`, SSE: s3types.ServerSideEncryptionAwsKms}, promotion.CopierOptions{Verify: promotion.VerifySize}, promotion.VerifiedSizePinned, ""},
-		{"DSSE-KMS source, checksum mode", promotion.Object{Size: 10, ETag: `"x"`, SSE: s3types.ServerSideEncryptionAwsKmsDsse}, promotion.CopierOptions{}, "", "cannot be verified"},
-	}
-	for _, tc := range tests {
-		got, err := promotion.Verification(tc.obj, tc.opts)
-		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
-			t.Errorf("%s: %q, %v; want %q, error with %q", tc.name, got, err, tc.want, tc.wantErr)
-		}
-	}
-}
-
-func TestParseVerifyMode(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    promotion.VerifyMode
-		wantErr bool
-	}{
-		{"", promotion.VerifyChecksum, false},
-		{"checksum", promotion.VerifyChecksum, false},
-		{"size", promotion.VerifySize, false},
-		{"Size", "", true},
-		{"etag", "", true},
-	}
-	for _, tc := range tests {
-		got, err := promotion.ParseVerifyMode(tc.in)
-		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("ParseVerifyMode(%q) = %q, %v; want %q (error %v)", tc.in, got, err, tc.want, tc.wantErr)
-		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 var errCrash = errors.New("injected crash")
@@ -22,7 +23,7 @@ var errCrash = errors.New("injected crash")
 // faultyS3 wraps the target S3 client: the call named in failOn fails (after reaching S3 when
 // after is true) on its nth use.
 type faultyS3 struct {
-	promotion.CopyAPI
+	s3copy.API
 	failOn string
 	nth    int32
 	after  bool
@@ -34,32 +35,32 @@ func (f *faultyS3) hit(op string) bool { return op == f.failOn && f.calls.Add(1)
 func (f *faultyS3) CopyObject(ctx context.Context, in *s3.CopyObjectInput, o ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	if f.hit("CopyObject") {
 		if f.after {
-			f.CopyAPI.CopyObject(ctx, in, o...)
+			f.API.CopyObject(ctx, in, o...)
 		}
 		return nil, errCrash
 	}
-	return f.CopyAPI.CopyObject(ctx, in, o...)
+	return f.API.CopyObject(ctx, in, o...)
 }
 
 func (f *faultyS3) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, o ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
 	if f.hit("UploadPartCopy") {
 		return nil, errCrash
 	}
-	return f.CopyAPI.UploadPartCopy(ctx, in, o...)
+	return f.API.UploadPartCopy(ctx, in, o...)
 }
 
 func (f *faultyS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, o ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
 	if f.hit("CompleteMultipartUpload") {
 		return nil, errCrash
 	}
-	return f.CopyAPI.CompleteMultipartUpload(ctx, in, o...)
+	return f.API.CompleteMultipartUpload(ctx, in, o...)
 }
 
 func (f *faultyS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, o ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
 	if f.hit("HeadObject") {
 		return nil, errCrash
 	}
-	return f.CopyAPI.HeadObject(ctx, in, o...)
+	return f.API.HeadObject(ctx, in, o...)
 }
 
 // faultyRegistry wraps the target registry the same way.
@@ -111,7 +112,7 @@ func TestCrashResume(t *testing.T) {
 		{"second copy lands but the answer is lost", &faultyS3{failOn: "CopyObject", nth: 2, after: true}, nil},
 		{"a part copy fails (multipart aborted)", &faultyS3{failOn: "UploadPartCopy", nth: 2}, nil},
 		{"multipart completion fails", &faultyS3{failOn: "CompleteMultipartUpload", nth: 1}, nil},
-		{"verification read fails", &faultyS3{failOn: "HeadObject", nth: 3}, nil},
+		{"verification read fails (target HEAD: the emulator answers CompleteMultipartUpload without a checksum)", &faultyS3{failOn: "HeadObject", nth: 1}, nil},
 		{"group created, answer lost", nil, &faultyRegistry{failOn: "CreateModelPackageGroup", after: true}},
 		{"group creation fails", nil, &faultyRegistry{failOn: "CreateModelPackageGroup"}},
 		{"package registered, answer lost", nil, &faultyRegistry{failOn: "CreateModelPackage", after: true}},
@@ -131,10 +132,10 @@ func TestCrashResume(t *testing.T) {
 			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
 			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 			opts := multipartOpts
-			opts.ObjectConcurrency = 1
+			opts.Concurrency = 1
 			p := env.Promoter(cfg, opts, false)
 			if tc.s3 != nil {
-				tc.s3.CopyAPI = p.Copier.S3
+				tc.s3.API = p.Copier.S3
 				p.Copier.S3 = tc.s3
 			}
 			if tc.reg != nil {
@@ -182,16 +183,16 @@ func TestCrashDuringRejection(t *testing.T) {
 			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
 			v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotiontest.Data(2, 10))), nil))
 			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
-			if _, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx); err != nil {
+			if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 				t.Fatal(err)
 			}
 			must[string](t)("", env.Reject(ctx, v2))
-			p := env.Promoter(cfg, promotion.CopierOptions{}, false)
+			p := env.Promoter(cfg, s3copy.Options{}, false)
 			p.TargetRegistry = &faultyRegistry{TargetRegistry: p.TargetRegistry, failOn: "UpdateModelPackage", after: after}
 			if _, err := p.Promote(ctx); !errors.Is(err, errCrash) {
 				t.Fatalf("faulty run: %v", err)
 			}
-			res := must[*promotion.Result](t)(env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx))
+			res := must[*promotion.Result](t)(env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != v1 {
 				t.Fatalf("re-run %+v, want v1 promoted", res)
 			}

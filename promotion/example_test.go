@@ -1,7 +1,6 @@
 package promotion_test
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -63,18 +62,4 @@ func ExampleBuildGrants() {
 	}
 	fmt.Println(g.EventRule.Name, g.EventRule.TargetARN)
 	// Output: smcd-forward-churn arn:aws:events:eu-west-1:111222333444:event-bus/default
-}
-
-func ExampleVerification() {
-	// An artifact uploaded before S3's default checksums, promoted into an SSE-KMS bucket: its
-	// ETag says nothing about the copy, so the default (checksum) mode refuses it.
-	legacy := promotion.Object{Size: 4096, ETag: `"9b2cf535f27731c974343645a3985328"`}
-	opts := promotion.CopierOptions{KMSKeyARN: "arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
-	_, err := promotion.Verification(legacy, opts)
-	fmt.Println(errors.Is(err, promotion.ErrUnverifiable))
-	opts.Verify = promotion.VerifySize
-	fmt.Println(promotion.Verification(legacy, opts))
-	// Output:
-	// true
-	// size + source ETag pinned (no checksum to compare) <nil>
 }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
-	"golang.org/x/sync/errgroup"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // SourceRegistry reads the source model package group (by ARN, possibly in another account).
@@ -76,7 +76,7 @@ type Promoter struct {
 	// TargetRegistry acts in the target account.
 	TargetRegistry TargetRegistry
 	// Copier copies with the target account's S3 client.
-	Copier *Copier
+	Copier *s3copy.Copier
 	// Clock is injected for durations (default time.Now).
 	Clock func() time.Time
 }
@@ -92,7 +92,7 @@ func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // PlannedObject is an object the promotion will copy.
 type PlannedObject struct {
-	Object
+	s3copy.Object
 	// Verification says how the copy will be checked.
 	Verification string
 	// Fields are the package fields that reference the object.
@@ -129,7 +129,7 @@ type Result struct {
 	Rejected []TargetCopy
 	// Status is the approval status ActionReapprove set on TargetARN.
 	Status  types.ModelApprovalStatus
-	Objects []Copied
+	Objects []s3copy.Copied
 	// Dropped lists source package fields the registered package leaves out, with the reason.
 	Dropped  []Dropped
 	Bytes    int64
@@ -336,13 +336,13 @@ func (p *Promoter) targetCopies(ctx context.Context, group string) (copies []Tar
 	return copies, true, nil
 }
 
-// planObjects resolves every reference to objects (listing prefixes), checks keys, heads each
-// object and rewrites the references to the target layout. Keys are checked before any object
-// is headed; the heads run in parallel (ObjectConcurrency), since an S3-prefix model may hold
-// thousands of files.
+// planObjects resolves every reference to objects (listing prefixes), checks keys, describes
+// each object and rewrites the references to the target layout. Objects under a prefix are
+// described by the listing; the copier heads only those a listing cannot prove (objects named
+// by URI, objects copied in parts, copies into SSE-KMS: see package s3copy).
 func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, version int32, refs []Ref) error {
 	type wanted struct {
-		loc   S3Location
+		obj   s3copy.Object
 		field string
 	}
 	var want []wanted
@@ -357,7 +357,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 			if err := CheckKey(loc.Bucket, loc.Key, -1, false); err != nil {
 				return err
 			}
-			want = append(want, wanted{loc, r.Field})
+			want = append(want, wanted{s3copy.Object{Source: s3copy.Location(loc)}, r.Field})
 		case RefPrefix:
 			if loc.Key != "" {
 				if err := CheckKey(loc.Bucket, strings.TrimSuffix(loc.Key, "/"), -1, false); err != nil {
@@ -372,11 +372,10 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 					return classify(fmt.Errorf("list source objects under %s: %w", loc.URI(), err), "source bucket "+loc.Bucket)
 				}
 				for _, o := range page.Contents {
-					key := aws.ToString(o.Key)
-					if err := CheckKey(loc.Bucket, key, aws.ToInt64(o.Size), true); err != nil {
+					if err := CheckKey(loc.Bucket, aws.ToString(o.Key), aws.ToInt64(o.Size), true); err != nil {
 						return err
 					}
-					want = append(want, wanted{S3Location{Bucket: loc.Bucket, Key: key}, r.Field})
+					want = append(want, wanted{s3copy.FromListing(loc.Bucket, o), r.Field})
 					n++
 				}
 			}
@@ -398,65 +397,34 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 		}
 	}
 
-	// Head each distinct object once (one object may back several fields), in parallel.
-	var locs []S3Location
-	index := map[S3Location]int{}
+	// One object may back several fields: describe and copy it once. Objects keep the order of
+	// their first reference.
+	index := map[s3copy.Location]int{}
+	var objs []s3copy.Object
 	for _, w := range want {
-		if _, ok := index[w.loc]; !ok {
-			index[w.loc] = len(locs)
-			locs = append(locs, w.loc)
+		if _, ok := index[w.obj.Source]; !ok {
+			index[w.obj.Source] = len(objs)
+			w.obj.Target = s3copy.Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, S3Location(w.obj.Source))}
+			objs = append(objs, w.obj)
 		}
 	}
-	opts, err := p.Copier.Options.withDefaults()
-	if err != nil {
+	if err := p.Copier.Prepare(ctx, p.SourceStorage, objs); err != nil {
+		var se *s3copy.SourceError
+		if errors.As(err, &se) {
+			return classify(err, "source object "+se.Source.URI())
+		}
 		return err
 	}
-	heads := make([]*s3.HeadObjectOutput, len(locs))
-	tags := make([][]s3types.Tag, len(locs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.ObjectConcurrency)
-	for i, loc := range locs {
-		g.Go(func() error {
-			h, err := p.SourceStorage.HeadObject(gctx, &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key), ChecksumMode: s3types.ChecksumModeEnabled})
-			if err != nil {
-				return classify(fmt.Errorf("head source object %s: %w", loc.URI(), err), "source object "+loc.URI())
-			}
-			heads[i] = h
-			// A multipart copy starts a new object: read the tags of the planned version so that
-			// CreateMultipartUpload can set them (a single CopyObject copies them itself).
-			if aws.ToInt64(h.ContentLength) > opts.MultipartThreshold {
-				in := &s3.GetObjectTaggingInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)}
-				if v := aws.ToString(h.VersionId); v != "" && v != "null" {
-					in.VersionId = aws.String(v)
-				}
-				t, err := p.SourceStorage.GetObjectTagging(gctx, in)
-				if err != nil {
-					return classify(fmt.Errorf("get tags of source object %s: %w", loc.URI(), err), "source object "+loc.URI())
-				}
-				tags[i] = t.TagSet
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	// Objects keep the order of their first reference; plan.Objects[i] is locs[i].
-	for i, loc := range locs {
-		h := heads[i]
-		o := Object{Source: loc, Target: S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)},
-			Size: aws.ToInt64(h.ContentLength), ETag: aws.ToString(h.ETag), VersionID: aws.ToString(h.VersionId),
-			Checksum: ChecksumFromHead(h), SSE: h.ServerSideEncryption, Meta: MetaFromHead(h)}
-		o.Meta.Tags = tags[i]
+	for _, o := range objs {
 		plan.Objects = append(plan.Objects, PlannedObject{Object: o})
 		plan.TotalBytes += o.Size
 	}
 	for _, w := range want {
-		po := &plan.Objects[index[w.loc]]
+		po := &plan.Objects[index[w.obj.Source]]
 		po.Fields = append(po.Fields, w.field)
 	}
 	for i := range plan.Objects {
-		v, err := Verification(plan.Objects[i].Object, p.Copier.Options)
+		v, err := s3copy.Verification(plan.Objects[i].Object, p.Copier.Options)
 		if err != nil {
 			return err
 		}
@@ -503,7 +471,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 	case ActionPromote:
 		res.SourceARN = aws.ToString(plan.Source.ModelPackageArn)
 		res.Dropped = plan.Dropped
-		objs := make([]Object, len(plan.Objects))
+		objs := make([]s3copy.Object, len(plan.Objects))
 		for i, o := range plan.Objects {
 			objs[i] = o.Object
 		}
@@ -514,7 +482,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		res.Objects, res.Verified = copied, true
 		for _, c := range copied {
 			res.Bytes += c.Size
-			for _, f := range plan.etags[c.Target] {
+			for _, f := range plan.etags[S3Location(c.Target)] {
 				*f = aws.String(c.TargetETag)
 			}
 		}

@@ -19,12 +19,13 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 const mib = 1 << 20
 
 // multipartOpts makes objects above 6 MiB go through UploadPartCopy in 5 MiB parts.
-var multipartOpts = promotion.CopierOptions{MultipartThreshold: 6 * mib, PartSize: 5 * mib, PartConcurrency: 3}
+var multipartOpts = s3copy.Options{MultipartThreshold: 6 * mib, PartSize: 5 * mib, Concurrency: 3}
 
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
@@ -46,7 +47,7 @@ func TestPromotePackageShapes(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		opts      promotion.CopierOptions
+		opts      s3copy.Options
 		kms       bool
 		build     shape
 		wantKeys  []string // target keys (below churn/<version>/<source bucket>/)
@@ -257,7 +258,7 @@ func TestLatestSelection(t *testing.T) {
 				u := must[string](t)(env.Put(ctx, "v/"+string(rune('1'+i))+"/model.tar.gz", promotiontest.Data(uint64(i), 100)))
 				arns = append(arns, must[string](t)(env.Register(ctx, "churn", s, u, nil)))
 			}
-			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: tc.pageSize}, promotion.CopierOptions{}, false)
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: tc.pageSize}, s3copy.Options{}, false)
 			res := must[*promotion.Result](t)(p.Promote(ctx))
 			if tc.want == 0 {
 				if res.Action != promotion.ActionNothingApproved || !strings.Contains(res.Reason, "no Approved") {
@@ -281,7 +282,7 @@ func TestRejectionFlow(t *testing.T) {
 	u1 := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
 	u2 := must[string](t)(env.Put(ctx, "v2/model.tar.gz", promotiontest.Data(2, 100)))
 	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u1, nil))
-	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: 1}, promotion.CopierOptions{}, false)
+	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: 1}, s3copy.Options{}, false)
 	first := must[*promotion.Result](t)(p.Promote(ctx))
 	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u2, nil))
 	second := must[*promotion.Result](t)(p.Promote(ctx))
@@ -408,7 +409,7 @@ func TestSourcePackageTags(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, byARN)
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, byARN)
 			if tc.denied != nil {
 				tc.denied(p)
 			}
@@ -459,7 +460,7 @@ func TestReapprovalFlow(t *testing.T) {
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
 			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
-			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ApprovalStatus: tc.status}, promotion.CopierOptions{}, false)
+			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ApprovalStatus: tc.status}, s3copy.Options{}, false)
 			want := tc.status
 			if want == "" {
 				want = types.ModelApprovalStatusApproved
@@ -514,7 +515,7 @@ func TestReadByARNWithResourcePolicy(t *testing.T) {
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 	u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
 	want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
-	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, true)
+	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, true)
 	_, err := p.Promote(ctx)
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
@@ -550,7 +551,7 @@ func TestUnsafeKeysRefusedBeforeCopying(t *testing.T) {
 					S3Uri: aws.String("s3://" + env.SourceBucket + "/llm/w/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
 				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
-			_, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, false).Promote(ctx)
+			_, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, false).Promote(ctx)
 			var unsafe *promotion.UnsafeKeyError
 			if !errors.As(err, &unsafe) || unsafe.Key != tc.key {
 				t.Fatalf("err %v, want *UnsafeKeyError for %q", err, tc.key)

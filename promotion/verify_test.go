@@ -21,6 +21,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 func crc32Base64(b []byte) string {
@@ -55,7 +56,7 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 			uri := must[string](t)(env.PutLegacy(ctx, "legacy/model.tar.gz", data))
 			h := must[*s3.HeadObjectOutput](t)(env.SourceS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(env.SourceBucket),
 				Key: aws.String("legacy/model.tar.gz"), ChecksumMode: s3types.ChecksumModeEnabled}))
-			if c := promotion.ChecksumFromHead(h); c.Value != "" {
+			if c := s3copy.ChecksumFromHead(h); c.Value != "" {
 				t.Fatalf("precondition: the legacy upload has a %s checksum", c.Algorithm)
 			}
 			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, uri, nil))
@@ -65,8 +66,8 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 
 			// Strict (the default): refused before anything is copied or registered.
 			_, err := env.Promoter(cfg, opts, false).Promote(ctx)
-			var ie *promotion.IntegrityError
-			if !errors.As(err, &ie) || !errors.Is(err, promotion.ErrUnverifiable) {
+			var ie *s3copy.IntegrityError
+			if !errors.As(err, &ie) || !errors.Is(err, s3copy.ErrUnverifiable) {
 				t.Fatalf("checksum mode: err %v, want *IntegrityError (ErrUnverifiable)", err)
 			}
 			if keys := must[[]string](t)(env.TargetKeys(ctx)); len(keys) != 0 {
@@ -74,19 +75,19 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 			}
 
 			// Size mode: the plan says how, the copy is made and verified by size and key.
-			opts.Verify = promotion.VerifySize
+			opts.Verify = s3copy.VerifySize
 			p := env.Promoter(cfg, opts, false)
 			plan := must[*promotion.Plan](t)(p.Plan(ctx))
-			if len(plan.Objects) != 1 || plan.Objects[0].Verification != promotion.VerifiedSizePinned {
-				t.Fatalf("plan objects %+v, want one verified by %q", plan.Objects, promotion.VerifiedSizePinned)
+			if len(plan.Objects) != 1 || plan.Objects[0].Verification != s3copy.VerifiedSizePinned {
+				t.Fatalf("plan objects %+v, want one verified by %q", plan.Objects, s3copy.VerifiedSizePinned)
 			}
 			res := must[*promotion.Result](t)(p.Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != want || len(res.Objects) != 1 {
 				t.Fatalf("size mode: %+v, want %s promoted", res, want)
 			}
 			c := res.Objects[0]
-			if c.Verified != promotion.VerifiedSizePinned || (c.Parts > 1) != tc.wantParts {
-				t.Errorf("copied %+v: want verified %q, multipart %v", c, promotion.VerifiedSizePinned, tc.wantParts)
+			if c.Verified != s3copy.VerifiedSizePinned || (c.Parts > 1) != tc.wantParts {
+				t.Errorf("copied %+v: want verified %q, multipart %v", c, s3copy.VerifiedSizePinned, tc.wantParts)
 			}
 			th := must[*s3.HeadObjectOutput](t)(env.TargetS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.Target.Bucket),
 				Key: aws.String(c.Target.Key), ChecksumMode: s3types.ChecksumModeEnabled}))
@@ -97,8 +98,8 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 			if got := aws.ToString(th.ChecksumCRC32); got != crc32Base64(data) {
 				t.Errorf("target CRC32 %q, want %q (computed here)", got, crc32Base64(data))
 			}
-			next := promotion.Object{Size: aws.ToInt64(th.ContentLength), ETag: aws.ToString(th.ETag), Checksum: promotion.ChecksumFromHead(th), SSE: th.ServerSideEncryption}
-			if v, err := promotion.Verification(next, opts); v != "size + CRC32" || err != nil {
+			next := s3copy.FromHead(c.Target, th)
+			if v, err := s3copy.Verification(next, opts); v != "size + CRC32" || err != nil {
 				t.Errorf("verification of the copy for a further promotion: %q, %v; want size + CRC32", v, err)
 			}
 			body := must[*s3.GetObjectOutput](t)(env.TargetS3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.Target.Bucket), Key: aws.String(c.Target.Key)}))
@@ -117,7 +118,7 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 // overwriteOnFirstCopy overwrites the source object (same size, other bytes) right before the
 // first copy call reaches S3: the race between planning and copying, made deterministic.
 type overwriteOnFirstCopy struct {
-	promotion.CopyAPI
+	s3copy.API
 	env  *promotiontest.Env
 	key  string
 	data []byte
@@ -133,12 +134,12 @@ func (o *overwriteOnFirstCopy) overwrite(ctx context.Context) {
 
 func (o *overwriteOnFirstCopy) CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	o.overwrite(ctx)
-	return o.CopyAPI.CopyObject(ctx, in, opts...)
+	return o.API.CopyObject(ctx, in, opts...)
 }
 
 func (o *overwriteOnFirstCopy) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, opts ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
 	o.overwrite(ctx)
-	return o.CopyAPI.UploadPartCopy(ctx, in, opts...)
+	return o.API.UploadPartCopy(ctx, in, opts...)
 }
 
 // TestSourceOverwrittenAfterPlanning: every copy is pinned to the ETag seen while planning, so
@@ -149,13 +150,13 @@ func TestSourceOverwrittenAfterPlanning(t *testing.T) {
 		name   string
 		size   int
 		legacy bool // uploaded without a checksum
-		mode   promotion.VerifyMode
+		mode   s3copy.VerifyMode
 		kms    bool
 		op     string
 	}{
-		{"size mode, KMS target, CopyObject", 4096, true, promotion.VerifySize, true, "copy object"},
-		{"size mode, KMS target, UploadPartCopy", 13 * mib, true, promotion.VerifySize, true, "upload part copy"},
-		{"checksum mode, CRC32 source, CopyObject", 4096, false, promotion.VerifyChecksum, false, "copy object"},
+		{"size mode, KMS target, CopyObject", 4096, true, s3copy.VerifySize, true, "copy object"},
+		{"size mode, KMS target, UploadPartCopy", 13 * mib, true, s3copy.VerifySize, true, "upload part copy"},
+		{"checksum mode, CRC32 source, CopyObject", 4096, false, s3copy.VerifyChecksum, false, "copy object"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,15 +174,15 @@ func TestSourceOverwrittenAfterPlanning(t *testing.T) {
 				opts.KMSKeyARN = targetKMSKey(t, ctx, env)
 			}
 			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, opts, false)
-			race := &overwriteOnFirstCopy{CopyAPI: p.Copier.S3, env: env, key: "race/model.tar.gz", data: promotiontest.Data(2, tc.size)}
+			race := &overwriteOnFirstCopy{API: p.Copier.S3, env: env, key: "race/model.tar.gz", data: promotiontest.Data(2, tc.size)}
 			p.Copier.S3 = race
 
 			res, err := p.Promote(ctx)
 			if race.err != nil {
 				t.Fatalf("overwrite the source: %v", race.err)
 			}
-			var ie *promotion.IntegrityError
-			if !errors.As(err, &ie) || !errors.Is(err, promotion.ErrSourceChanged) || !strings.Contains(err.Error(), "the source changed after planning") ||
+			var ie *s3copy.IntegrityError
+			if !errors.As(err, &ie) || !errors.Is(err, s3copy.ErrSourceChanged) || !strings.Contains(err.Error(), "the source changed after planning") ||
 				!strings.Contains(err.Error(), tc.op) {
 				t.Fatalf("Promote = %+v, %v; want an integrity error (ErrSourceChanged) from %s", res, err, tc.op)
 			}

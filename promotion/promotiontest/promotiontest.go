@@ -19,6 +19,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // SourceAccount is the account the source registry lives in; the target is testkit.DefaultAccountID.
@@ -164,7 +165,7 @@ func (e *Env) AllowTarget(ctx context.Context, groupARN string) error {
 
 // Promoter returns a promoter reading the source through the role in SourceAccount (as
 // --source-role-arn does) or, when byARN is true, with the target account's credentials.
-func (e *Env) Promoter(cfg promotion.Config, opts promotion.CopierOptions, byARN bool) *promotion.Promoter {
+func (e *Env) Promoter(cfg promotion.Config, opts s3copy.Options, byARN bool) *promotion.Promoter {
 	srcCfg := e.SourceCfg
 	if byARN {
 		srcCfg = e.TargetCfg
@@ -174,7 +175,7 @@ func (e *Env) Promoter(cfg promotion.Config, opts promotion.CopierOptions, byARN
 		SourceRegistry: sagemaker.NewFromConfig(srcCfg),
 		SourceStorage:  s3.NewFromConfig(srcCfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		TargetRegistry: e.TargetSM,
-		Copier:         &promotion.Copier{S3: e.TargetS3, Options: opts},
+		Copier:         s3copy.New(e.TargetS3, func(o *s3copy.Options) { *o = opts }),
 	}
 }
 

@@ -38,6 +38,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // Options size the benchmark; zero means default.
@@ -234,7 +235,7 @@ func measureSmcd(ctx context.Context, env *promotiontest.Env, groupARN string, r
 		Config:         promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, TargetGroup: fmt.Sprintf("bench-run-%d", run), TargetPrefix: fmt.Sprintf("smcd-%d", run)},
 		SourceRegistry: sagemaker.NewFromConfig(src), SourceStorage: s3.NewFromConfig(src, pathStyle),
 		TargetRegistry: sagemaker.NewFromConfig(tgt),
-		Copier:         &promotion.Copier{S3: s3.NewFromConfig(tgt, pathStyle)},
+		Copier:         &s3copy.Copier{S3: s3.NewFromConfig(tgt, pathStyle)},
 	}
 	resetPeak()
 	start := time.Now()

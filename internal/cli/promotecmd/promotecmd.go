@@ -27,6 +27,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // Commands returns the group's top-level commands.
@@ -51,7 +52,7 @@ type Options struct {
 	Output         string
 
 	// Copier tunes the copy (tests lower the multipart threshold); zero means default.
-	Copier promotion.CopierOptions
+	Copier s3copy.Options
 	// Getenv reads environment variables (default os.Getenv).
 	Getenv func(string) string
 	// Now is the clock (default time.Now).
@@ -169,7 +170,7 @@ Exit codes:
 	fl.StringVar(&opts.ProjectName, "project-name", "", "SageMaker project name to tag a created target group with (env SMCD_PROJECT_NAME)")
 	fl.StringVar(&opts.TargetPrefix, "target-prefix", "", "key prefix in the target bucket (env SMCD_TARGET_PREFIX)")
 	fl.StringVar(&opts.EventFile, "event", "", "triggering EventBridge model package state change event JSON file, logged only (env SMCD_EVENT)")
-	fl.StringVar(&opts.Verify, "verify", string(promotion.VerifyChecksum), "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned) (env SMCD_VERIFY)")
+	fl.StringVar(&opts.Verify, "verify", string(s3copy.VerifyChecksum), "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned) (env SMCD_VERIFY)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (source chosen and why, objects and sizes, target package) and change nothing")
 	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
 	cmd.AddCommand(NewCmdGrants(f))
@@ -243,8 +244,8 @@ func (o *Options) validate() error {
 	if err := promotion.ValidatePrefix(o.TargetPrefix); err != nil {
 		return err
 	}
-	if _, err := promotion.ParseVerifyMode(o.Verify); err != nil || o.Verify == "" {
-		return fmt.Errorf("verify mode %q: expected %s or %s", o.Verify, promotion.VerifyChecksum, promotion.VerifySize)
+	if _, err := s3copy.ParseVerifyMode(o.Verify); err != nil || o.Verify == "" {
+		return fmt.Errorf("verify mode %q: expected %s or %s", o.Verify, s3copy.VerifyChecksum, s3copy.VerifySize)
 	}
 	switch o.Output {
 	case "text", "json":
@@ -310,7 +311,7 @@ func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
 	pathStyle := func(opt *s3.Options) { opt.UsePathStyle = cfg.BaseEndpoint != nil }
 	copts := o.Copier
 	copts.KMSKeyARN = o.KMSKeyARN
-	if copts.Verify, err = promotion.ParseVerifyMode(o.Verify); err != nil {
+	if copts.Verify, err = s3copy.ParseVerifyMode(o.Verify); err != nil {
 		return nil, cmdutil.BadInput(err)
 	}
 	return &promotion.Promoter{
@@ -322,8 +323,9 @@ func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
 		SourceRegistry: sagemaker.NewFromConfig(src),
 		SourceStorage:  s3.NewFromConfig(src, pathStyle),
 		TargetRegistry: sagemaker.NewFromConfig(cfg),
-		Copier:         &promotion.Copier{S3: s3.NewFromConfig(cfg, pathStyle), Options: copts},
-		Clock:          o.Now,
+		Copier: s3copy.New(s3.NewFromConfig(cfg, pathStyle, func(opt *s3.Options) { opt.HTTPClient = s3copy.HTTPClient(copts.Concurrency) }),
+			func(c *s3copy.Options) { *c = copts }),
+		Clock: o.Now,
 	}, nil
 }
 
@@ -360,7 +362,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		return printPlan(f.Stdout, o.Output, plan, p.Copier.Options.Verify)
 	}
 	r := newRenderer(f, o.Output)
-	p.Copier.Progress = r.event
+	p.Copier.Options.Progress = r.event
 	res, err := p.Promote(ctx)
 	if err != nil {
 		return mapErr(err, p.Copier.Options.Verify)
@@ -370,13 +372,13 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 
 // mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping. In checksum
 // mode, an object that cannot be verified names --verify size as the way out.
-func mapErr(err error, verify promotion.VerifyMode) error {
-	var integrity *promotion.IntegrityError
+func mapErr(err error, verify s3copy.VerifyMode) error {
+	var integrity *s3copy.IntegrityError
 	var unsafe *promotion.UnsafeKeyError
 	var notFound *promotion.NotFoundError
 	switch {
 	case errors.As(err, &integrity):
-		if errors.Is(err, promotion.ErrUnverifiable) && verify == promotion.VerifyChecksum {
+		if errors.Is(err, s3copy.ErrUnverifiable) && verify == s3copy.VerifyChecksum {
 			err = fmt.Errorf("%w, or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag", err)
 		}
 		return cmdutil.WithCode(cmdutil.ExitIntegrity, err)
@@ -404,7 +406,7 @@ func message(res *promotion.Result) string {
 	}
 }
 
-func printResult(w io.Writer, output string, res *promotion.Result, verify promotion.VerifyMode) error {
+func printResult(w io.Writer, output string, res *promotion.Result, verify s3copy.VerifyMode) error {
 	var rejected []string
 	for _, r := range res.Rejected {
 		rejected = append(rejected, r.ARN)
@@ -424,7 +426,7 @@ func printResult(w io.Writer, output string, res *promotion.Result, verify promo
 	return err
 }
 
-func printPlan(w io.Writer, output string, plan *promotion.Plan, verify promotion.VerifyMode) error {
+func printPlan(w io.Writer, output string, plan *promotion.Plan, verify s3copy.VerifyMode) error {
 	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, Dropped: plan.Dropped, TargetPackage: plan.Target}
 	for _, r := range plan.Reject {
 		pj.Reject = append(pj.Reject, r.ARN)
@@ -497,9 +499,9 @@ func newRenderer(f *cmdutil.Factory, output string) *renderer {
 	return &renderer{w: f.Stderr, tty: f.IsTerminal, output: output}
 }
 
-func (r *renderer) event(e promotion.Event) {
+func (r *renderer) event(e s3copy.Event) {
 	switch e.Kind {
-	case promotion.EventStart:
+	case s3copy.EventStart:
 		if r.tty {
 			r.bar = progressbar.NewOptions64(e.TotalBytes,
 				progressbar.OptionSetWriter(r.w),
@@ -514,11 +516,11 @@ func (r *renderer) event(e promotion.Event) {
 			return
 		}
 		fmt.Fprintf(r.w, "copying %d objects (%s) server-side\n", e.TotalObjects, humanBytes(e.TotalBytes))
-	case promotion.EventBytes:
+	case s3copy.EventBytes:
 		if r.bar != nil {
 			_ = r.bar.Add64(e.Bytes)
 		}
-	case promotion.EventObjectDone:
+	case s3copy.EventObjectDone:
 		if r.bar == nil {
 			how := "CopyObject"
 			if e.Copied.Parts > 0 {
@@ -526,12 +528,12 @@ func (r *renderer) event(e promotion.Event) {
 			}
 			fmt.Fprintf(r.w, "copied %s -> %s (%s, %s, verified: %s)\n", e.Copied.Source.URI(), e.Copied.Target.URI(), humanBytes(e.Copied.Size), how, e.Copied.Verified)
 		}
-	case promotion.EventDone:
+	case s3copy.EventDone:
 		if r.bar != nil {
 			_ = r.bar.Finish()
 		}
 		fmt.Fprintf(r.w, "copied and verified %d objects (%s)\n", e.TotalObjects, humanBytes(e.TotalBytes))
-	case promotion.EventFailed:
+	case s3copy.EventFailed:
 		if r.bar != nil {
 			_ = r.bar.Exit()
 		}

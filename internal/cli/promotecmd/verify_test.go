@@ -12,8 +12,8 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // legacySource adds v4 (Approved, the newest) whose artifact was uploaded without a checksum,
@@ -49,12 +49,12 @@ func TestVerifySizeForLegacyArtifacts(t *testing.T) {
 		{"strict refuses with the way out", nil, nil, cmdutil.ExitIntegrity, nil,
 			[]string{"cannot be verified", "or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag"}, "", false},
 		{"--verify size promotes", []string{"--verify", "size", "--output", "json"}, nil, 0, nil,
-			[]string{"verified: " + promotion.VerifiedSizePinned}, "size", true},
+			[]string{"verified: " + s3copy.VerifiedSizePinned}, "size", true},
 		{"SMCD_VERIFY=size promotes", nil, map[string]string{"SMCD_VERIFY": "size"}, 0, []string{"promoted "}, nil, "", true},
 		{"the flag wins over SMCD_VERIFY", []string{"--verify", "checksum"}, map[string]string{"SMCD_VERIFY": "size"}, cmdutil.ExitIntegrity, nil,
 			[]string{"or pass --verify size"}, "", false},
 		{"dry run shows the method per object", []string{"--verify", "size", "--dry-run"}, nil, 0,
-			[]string{"would copy 1 objects (2.9 KiB), verify mode size:", "[" + promotion.VerifiedSizePinned + "]"}, nil, "", false},
+			[]string{"would copy 1 objects (2.9 KiB), verify mode size:", "[" + s3copy.VerifiedSizePinned + "]"}, nil, "", false},
 		{"dry run refuses in checksum mode", []string{"--dry-run"}, nil, cmdutil.ExitIntegrity, nil, []string{"or pass --verify size"}, "", false},
 	}
 	for _, tc := range tests {
@@ -109,7 +109,7 @@ func TestDryRunJSONShowsVerification(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("summary %q: %v", out, err)
 	}
-	if sum.Verify != "size" || sum.Plan == nil || len(sum.Plan.Objects) != 1 || sum.Plan.Objects[0].Verification != promotion.VerifiedSizePinned {
+	if sum.Verify != "size" || sum.Plan == nil || len(sum.Plan.Objects) != 1 || sum.Plan.Objects[0].Verification != s3copy.VerifiedSizePinned {
 		t.Errorf("dry-run summary %s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // Run builds the source registry in moto, promotes, and narrates to w. It resets the emulator.
@@ -65,9 +66,9 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 	say("")
 
 	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ProjectID: "p-demo", ProjectName: "churn"},
-		promotion.CopierOptions{MultipartThreshold: 6 << 20, PartSize: 5 << 20}, false)
-	p.Copier.Progress = func(e promotion.Event) {
-		if e.Kind == promotion.EventObjectDone {
+		s3copy.Options{MultipartThreshold: 6 << 20, PartSize: 5 << 20}, false)
+	p.Copier.Options.Progress = func(e s3copy.Event) {
+		if e.Kind == s3copy.EventObjectDone {
 			c := e.Copied
 			how := "one CopyObject call"
 			if c.Parts > 0 {
