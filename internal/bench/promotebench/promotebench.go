@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/delayproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/median"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
@@ -43,12 +44,53 @@ import (
 
 // Options size the benchmark; zero means default.
 type Options struct {
-	Objects    int   // default 200
-	TotalBytes int64 // default 64 MiB
-	Runs       int   // default 3 (medians are reported)
+	Objects int   // default 500
+	MinSize int64 // smallest object, default 4 KiB
+	MaxSize int64 // largest object, default 64 KiB
+	Runs    int   // default 3 (medians are reported)
+	// Delays are the per-request delays the proxy adds (default 0 and 20 ms).
+	Delays []time.Duration
+	// CopyRate is the modelled server-side copy rate of one request, bytes/s (default 64 MiB/s).
+	CopyRate float64
+	// Existing are the sizes of target group the no-op table measures (default 0 and 100).
+	Existing []int
+	// BigSizes are the object sizes of the big-object table (default 256 MiB and 5 GiB).
+	BigSizes []int64
+	// ModelScale divides every modelled duration of the big-object table (default 20).
+	ModelScale float64
 }
 
-// Run starts an emulator, runs the benchmark with default options and prints the table to w.
+func (o *Options) defaults() {
+	if o.Objects == 0 {
+		o.Objects = 500
+	}
+	if o.MinSize == 0 {
+		o.MinSize = 4 << 10
+	}
+	if o.MaxSize == 0 {
+		o.MaxSize = 64 << 10
+	}
+	if o.Runs == 0 {
+		o.Runs = 3
+	}
+	if o.Delays == nil {
+		o.Delays = []time.Duration{0, 20 * time.Millisecond}
+	}
+	if o.CopyRate == 0 {
+		o.CopyRate = 64 << 20
+	}
+	if o.Existing == nil {
+		o.Existing = []int{0, 100}
+	}
+	if o.BigSizes == nil {
+		o.BigSizes = []int64{256 << 20, 5 << 30}
+	}
+	if o.ModelScale == 0 {
+		o.ModelScale = 20
+	}
+}
+
+// Run starts an emulator, runs the benchmark with default options and prints the tables to w.
 func Run(ctx context.Context, w io.Writer) error {
 	return RunWith(ctx, w, Options{})
 }
@@ -60,95 +102,146 @@ type Measurement struct {
 	ArtifactBytes int64
 	HTTPBytes     int64
 	PeakRSS       int64 // bytes
+	S3Requests    int   // counted by the proxy
+	Registry      int   // SageMaker requests counted by the proxy
+	HeadObject    int
+}
+
+// bench is one emulator with the delay proxy in front and the seeded source package.
+type bench struct {
+	opts     Options
+	env      *promotiontest.Env
+	proxy    *delayproxy.Proxy
+	groupARN string
+	sizes    map[string]int64
+	total    int64
+	seq      int
 }
 
 // RunWith runs the benchmark with opts.
 func RunWith(ctx context.Context, w io.Writer, opts Options) error {
-	if opts.Objects == 0 {
-		opts.Objects = 200
-	}
-	if opts.TotalBytes == 0 {
-		opts.TotalBytes = 64 << 20
-	}
-	if opts.Runs == 0 {
-		opts.Runs = 3
-	}
+	opts.defaults()
 	moto, err := testkit.Start(ctx, testkit.Options{})
 	if err != nil {
 		return err
 	}
 	defer moto.Stop()
-	env, err := promotiontest.New(ctx, moto)
+	b := &bench{opts: opts, sizes: map[string]int64{}}
+	b.proxy, err = delayproxy.Start(moto.URL, delayproxy.Options{})
 	if err != nil {
 		return err
 	}
-	groupARN, err := env.CreateGroup(ctx, "bench")
-	if err != nil {
+	defer b.proxy.Close()
+	if b.env, err = promotiontest.New(ctx, moto.Via(b.proxy.URL)); err != nil {
 		return err
 	}
-	each := opts.TotalBytes / int64(opts.Objects)
+	if b.groupARN, err = b.env.CreateGroup(ctx, "bench"); err != nil {
+		return err
+	}
+	span := opts.MaxSize - opts.MinSize + 1
 	for i := range opts.Objects {
-		if _, err := env.Put(ctx, fmt.Sprintf("bench/model/shard-%04d.bin", i), promotiontest.Data(uint64(i), int(each))); err != nil {
+		key := fmt.Sprintf("bench/model/shard-%04d.bin", i)
+		size := opts.MinSize + int64(i)*7919%span // spread over [MinSize, MaxSize]
+		if _, err := b.env.Put(ctx, key, promotiontest.Data(uint64(i), int(size))); err != nil {
 			return err
 		}
+		b.sizes[b.env.SourceBucket+"/"+key] = size
+		b.total += size
 	}
 	in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("bench"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
-			S3Uri: aws.String("s3://" + env.SourceBucket + "/bench/model/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
+			S3Uri: aws.String("s3://" + b.env.SourceBucket + "/bench/model/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
 		SupportedContentTypes: []string{"application/octet-stream"}, SupportedResponseMIMETypes: []string{"application/json"}}}
-	if _, err := env.Register(ctx, "bench", types.ModelApprovalStatusApproved, "", in); err != nil {
+	if _, err := b.env.Register(ctx, "bench", types.ModelApprovalStatusApproved, "", in); err != nil {
 		return err
 	}
-
-	var smcd, cli, orig []Measurement
-	for run := range opts.Runs {
-		m, err := measureSmcd(ctx, env, groupARN, run, opts.Objects)
-		if err != nil {
-			return err
-		}
-		smcd = append(smcd, m)
-		if m, err = measureAWSCLI(ctx, env, run); err != nil {
-			return err
-		}
-		cli = append(cli, m)
-		if m, err = measureOriginal(ctx, env, run); err != nil {
-			return err
-		}
-		orig = append(orig, m)
+	if err := b.smallObjects(ctx, w); err != nil {
+		return err
 	}
-	rows := []Measurement{medianRun(smcd), medianRun(cli), medianRun(orig)}
-	fmt.Fprintf(w, "Promotion of one package: %d objects, %.0f MiB total, moto on loopback, median of %d runs\n",
-		opts.Objects, float64(each*int64(opts.Objects))/(1<<20), opts.Runs)
+	if err := b.nothingToPromote(ctx, w); err != nil {
+		return err
+	}
+	return bigObjects(ctx, w, opts)
+}
+
+func (b *bench) model(delay time.Duration) delayproxy.Options {
+	return delayproxy.Options{Delay: delay, CopyRate: b.opts.CopyRate, SizeOf: func(bucket, key string) int64 {
+		if n, ok := b.sizes[bucket+"/"+key]; ok {
+			return n
+		}
+		return -1
+	}}
+}
+
+// smallObjects compares smcd, awscli and the original path on the seeded package at each delay.
+func (b *bench) smallObjects(ctx context.Context, w io.Writer) error {
+	fmt.Fprintf(w, "Promotion of one package: %d objects of %d-%d KiB (%.1f MiB), moto on loopback behind a proxy that delays each request\n",
+		b.opts.Objects, b.opts.MinSize>>10, b.opts.MaxSize>>10, float64(b.total)/(1<<20))
+	fmt.Fprintf(w, "and each server-side copy by its bytes at %.0f MiB/s; median of %d runs. Ratios are to aws s3 cp at the same delay.\n\n",
+		b.opts.CopyRate/(1<<20), b.opts.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "method\twall\tvs smcd\tartifact bytes through host\tHTTP body bytes\tpeak RSS\t")
-	for _, r := range rows {
-		rss := "n/a"
-		if r.PeakRSS > 0 {
-			rss = fmt.Sprintf("%.0f MiB", float64(r.PeakRSS)/(1<<20))
+	fmt.Fprintln(tw, "delay\tmethod\twall\tvs aws s3 cp\tS3 requests\tper object\tHeadObject\tSageMaker requests\tartifact bytes through host\tpeak RSS\t")
+	for _, d := range b.opts.Delays {
+		b.proxy.Set(b.model(d))
+		var smcd, cli, orig []Measurement
+		for range b.opts.Runs {
+			b.seq++
+			m, err := b.measureSmcd(ctx)
+			if err != nil {
+				return err
+			}
+			smcd = append(smcd, m)
+			if m, err = b.measureAWSCLI(ctx); err != nil {
+				return err
+			}
+			cli = append(cli, m)
+			if m, err = b.measureOriginal(ctx); err != nil {
+				return err
+			}
+			orig = append(orig, m)
 		}
-		artifact, all := strconv.FormatInt(r.ArtifactBytes, 10), strconv.FormatInt(r.HTTPBytes, 10)
-		if r.ArtifactBytes < 0 {
-			artifact, all = "not counted (child)", "not counted (child)"
+		rows := []Measurement{medianRun(smcd), medianRun(cli), medianRun(orig)}
+		for _, r := range rows {
+			rss := "n/a"
+			if r.PeakRSS > 0 {
+				rss = fmt.Sprintf("%.0f MiB", float64(r.PeakRSS)/(1<<20))
+			}
+			artifact := strconv.FormatInt(r.ArtifactBytes, 10)
+			if r.ArtifactBytes < 0 {
+				artifact = "not counted (child)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fx\t%d\t%.3f\t%d\t%d\t%s\t%s\t\n", d, r.Method, r.Wall.Round(time.Millisecond),
+				float64(r.Wall)/float64(rows[1].Wall), r.S3Requests, float64(r.S3Requests)/float64(b.opts.Objects), r.HeadObject, r.Registry, artifact, rss)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2fx\t%s\t%s\t%s\t\n", r.Method, r.Wall.Round(time.Millisecond),
-			float64(r.Wall)/float64(rows[0].Wall), artifact, all, rss)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "artifact bytes: object data in this process's HTTP bodies (counted, not assumed); awscli is a child process, so its bytes are not counted here.")
-	fmt.Fprintln(w, "peak RSS: VmHWM after resetting it (clear_refs) for in-process runs, includes the process baseline; ru_maxrss of the child for awscli.")
-	fmt.Fprintln(w, "The original path here stops after upload; the original pipeline also unzips in a Lambda and uploads again.")
+	fmt.Fprintln(w, "Targets at 20 ms: smcd <= 0.50x the wall time of aws s3 cp, <= 1.05 S3 requests per object.")
+	fmt.Fprintln(w, "S3 and SageMaker requests are counted by the proxy (awscli's too). artifact bytes: object data in this process's HTTP bodies;")
+	fmt.Fprintln(w, "awscli is a child process, so its bytes are not counted here. peak RSS: VmHWM after resetting it (clear_refs), includes the")
+	fmt.Fprintln(w, "process baseline; ru_maxrss of the child for awscli. The original path here stops after upload; the original pipeline also")
+	fmt.Fprintln(w, "unzips in a Lambda and uploads again.")
 	return nil
 }
 
 func medianRun(ms []Measurement) Measurement {
 	pick := func(f func(Measurement) int64) int64 { return median.Of(ms, f) }
+	count := func(f func(Measurement) int) int { return median.Of(ms, f) }
 	return Measurement{Method: ms[0].Method,
 		Wall:          median.Of(ms, func(m Measurement) time.Duration { return m.Wall }),
 		ArtifactBytes: pick(func(m Measurement) int64 { return m.ArtifactBytes }),
 		HTTPBytes:     pick(func(m Measurement) int64 { return m.HTTPBytes }),
-		PeakRSS:       pick(func(m Measurement) int64 { return m.PeakRSS })}
+		PeakRSS:       pick(func(m Measurement) int64 { return m.PeakRSS }),
+		S3Requests:    count(func(m Measurement) int { return m.S3Requests }),
+		Registry:      count(func(m Measurement) int { return m.Registry }),
+		HeadObject:    count(func(m Measurement) int { return m.HeadObject })}
+}
+
+// counts fills m's request columns from the proxy's counts.
+func (b *bench) counts(m *Measurement) {
+	c := b.proxy.Counts()
+	m.S3Requests, m.Registry, m.HeadObject = delayproxy.Sum(c, "s3"), delayproxy.Sum(c, "sagemaker"), c["s3:HeadObject"]
 }
 
 // Counter is an http.RoundTripper that counts body bytes.
@@ -199,7 +292,9 @@ func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func counted(cfg aws.Config) (aws.Config, *Counter) {
-	c := &Counter{Next: http.DefaultTransport.(*http.Transport).Clone()}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = s3copy.DefaultConcurrency
+	c := &Counter{Next: t}
 	cfg = cfg.Copy()
 	cfg.HTTPClient = &http.Client{Transport: c}
 	return cfg, c
@@ -227,59 +322,79 @@ func peakRSS() int64 {
 	return 0
 }
 
-func measureSmcd(ctx context.Context, env *promotiontest.Env, groupARN string, run, objects int) (Measurement, error) {
-	src, sc := counted(env.SourceCfg)
-	tgt, tc := counted(env.TargetCfg)
+func (b *bench) promoter(src, tgt aws.Config, group, prefix string) *promotion.Promoter {
 	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
-	p := &promotion.Promoter{
-		Config:         promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, TargetGroup: fmt.Sprintf("bench-run-%d", run), TargetPrefix: fmt.Sprintf("smcd-%d", run)},
+	return &promotion.Promoter{
+		Config:         promotion.Config{SourceGroupARN: b.groupARN, TargetBucket: b.env.TargetBucket, TargetGroup: group, TargetPrefix: prefix},
 		SourceRegistry: sagemaker.NewFromConfig(src), SourceStorage: s3.NewFromConfig(src, pathStyle),
 		TargetRegistry: sagemaker.NewFromConfig(tgt),
-		Copier:         &s3copy.Copier{S3: s3.NewFromConfig(tgt, pathStyle)},
+		Copier:         s3copy.New(s3.NewFromConfig(tgt, pathStyle)),
+	}
+}
+
+func (b *bench) measureSmcd(ctx context.Context) (Measurement, error) {
+	src, sc := counted(b.env.SourceCfg)
+	tgt, tc := counted(b.env.TargetCfg)
+	p := b.promoter(src, tgt, fmt.Sprintf("bench-run-%d", b.seq), fmt.Sprintf("smcd-%d", b.seq))
+	// Credentials for the source account (an AssumeRole) are fetched before the clock starts,
+	// as awscli's are read from the environment.
+	if _, err := src.Credentials.Retrieve(ctx); err != nil {
+		return Measurement{}, err
 	}
 	resetPeak()
+	b.proxy.Reset()
 	start := time.Now()
 	res, err := p.Promote(ctx)
 	wall := time.Since(start)
 	if err != nil {
 		return Measurement{}, fmt.Errorf("bench promote: %w", err)
 	}
-	if res.Action != promotion.ActionPromote || len(res.Objects) != objects {
-		return Measurement{}, fmt.Errorf("bench promote: %s with %d objects, want promote of %d", res.Action, len(res.Objects), objects)
+	if res.Action != promotion.ActionPromote || len(res.Objects) != b.opts.Objects {
+		return Measurement{}, fmt.Errorf("bench promote: %s with %d objects, want promote of %d", res.Action, len(res.Objects), b.opts.Objects)
 	}
-	return Measurement{Method: "smcd promote (server-side)", Wall: wall, ArtifactBytes: sc.Artifact.Load() + tc.Artifact.Load(),
-		HTTPBytes: sc.All.Load() + tc.All.Load(), PeakRSS: peakRSS()}, nil
+	m := Measurement{Method: "smcd promote", Wall: wall, ArtifactBytes: sc.Artifact.Load() + tc.Artifact.Load(),
+		HTTPBytes: sc.All.Load() + tc.All.Load(), PeakRSS: peakRSS()}
+	b.counts(&m)
+	return m, nil
 }
 
-func measureAWSCLI(ctx context.Context, env *promotiontest.Env, run int) (Measurement, error) {
-	cmd := exec.CommandContext(ctx, "aws", "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url", env.Moto.URL,
-		"s3://"+env.SourceBucket+"/bench/model/", fmt.Sprintf("s3://%s/awscli-%d/", env.TargetBucket, run))
-	cmd.Env = append(os.Environ(), env.Moto.Env()...)
+func (b *bench) measureAWSCLI(ctx context.Context) (Measurement, error) {
+	cmd := exec.CommandContext(ctx, "aws", "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url", b.proxy.URL,
+		"s3://"+b.env.SourceBucket+"/bench/model/", fmt.Sprintf("s3://%s/awscli-%d/", b.env.TargetBucket, b.seq))
+	cmd.Env = append(os.Environ(), b.env.Moto.Env()...)
+	b.proxy.Reset()
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall := time.Since(start)
 	if err != nil {
-		return Measurement{}, fmt.Errorf("aws s3 cp --recursive (awscli v1 required): %w: %s", err, out)
+		return Measurement{}, fmt.Errorf("aws s3 cp --recursive (awscli v1 required: apt-get install awscli or pip install awscli): %w: %s", err, out)
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss * 1024
 	}
-	return Measurement{Method: "aws s3 cp --recursive (server-side)", Wall: wall, ArtifactBytes: -1, HTTPBytes: -1, PeakRSS: rss}, nil
+	m := Measurement{Method: "aws s3 cp --recursive", Wall: wall, ArtifactBytes: -1, HTTPBytes: -1, PeakRSS: rss}
+	b.counts(&m)
+	return m, nil
 }
 
 // measureOriginal follows the original pipeline: download every object, zip them, upload the zip.
-func measureOriginal(ctx context.Context, env *promotiontest.Env, run int) (Measurement, error) {
+func (b *bench) measureOriginal(ctx context.Context) (Measurement, error) {
+	env := b.env
 	src, sc := counted(env.SourceCfg)
 	tgt, tc := counted(env.TargetCfg)
 	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
 	s3src, s3tgt := s3.NewFromConfig(src, pathStyle), s3.NewFromConfig(tgt, pathStyle)
+	if _, err := src.Credentials.Retrieve(ctx); err != nil {
+		return Measurement{}, err
+	}
 	dir, err := os.MkdirTemp("", "smcd-bench-")
 	if err != nil {
 		return Measurement{}, err
 	}
 	defer os.RemoveAll(dir)
 	resetPeak()
+	b.proxy.Reset()
 	start := time.Now()
 	zf, err := os.Create(dir + "/model.zip")
 	if err != nil {
@@ -313,11 +428,13 @@ func measureOriginal(ctx context.Context, env *promotiontest.Env, run int) (Meas
 	if _, err := zf.Seek(0, io.SeekStart); err != nil {
 		return Measurement{}, err
 	}
-	if _, err := s3tgt.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(env.TargetBucket), Key: aws.String(fmt.Sprintf("original-%d/model.zip", run)), Body: zf}); err != nil {
+	if _, err := s3tgt.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(env.TargetBucket), Key: aws.String(fmt.Sprintf("original-%d/model.zip", b.seq)), Body: zf}); err != nil {
 		return Measurement{}, err
 	}
 	zf.Close()
 	wall := time.Since(start)
-	return Measurement{Method: "original: download, zip, upload", Wall: wall, ArtifactBytes: sc.Artifact.Load() + tc.Artifact.Load(),
-		HTTPBytes: sc.All.Load() + tc.All.Load(), PeakRSS: peakRSS()}, nil
+	m := Measurement{Method: "original: download, zip, upload", Wall: wall, ArtifactBytes: sc.Artifact.Load() + tc.Artifact.Load(),
+		HTTPBytes: sc.All.Load() + tc.All.Load(), PeakRSS: peakRSS()}
+	b.counts(&m)
+	return m, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,23 +12,40 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/promotebench"
 )
 
+// TestRunSmall runs every table on a small configuration and checks what the tables claim: smcd
+// moves no artifact bytes and sends one CopyObject per object and no HeadObject, the original
+// path moves every byte, awscli is measured, and the big-object table models parts faster than
+// one CopyObject.
 func TestRunSmall(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	if err := promotebench.RunWith(ctx, &out, promotebench.Options{Objects: 12, TotalBytes: 3 << 20, Runs: 1}); err != nil {
+	opts := promotebench.Options{Objects: 12, MinSize: 200 << 10, MaxSize: 300 << 10, Runs: 1, Delays: []time.Duration{0, 5 * time.Millisecond},
+		Existing: []int{0, 3}, BigSizes: []int64{64 << 20}, ModelScale: 50}
+	if err := promotebench.RunWith(ctx, &out, opts); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
-	// The promoter moves no artifact bytes; the original path moves each byte twice (down, up).
-	if !regexp.MustCompile(`smcd promote \(server-side\)\s+\S+\s+1\.00x\s+0\s+\d+`).MatchString(text) {
-		t.Errorf("smcd row does not show 0 artifact bytes:\n%s", text)
+	// delay, method, wall, ratio, S3 requests, per object, HeadObject, SageMaker, artifact bytes
+	smcd := regexp.MustCompile(`5ms\s+smcd promote\s+\S+\s+[\d.]+x\s+(\d+)\s+([\d.]+)\s+(\d+)\s+\d+\s+(\d+)`).FindStringSubmatch(text)
+	if smcd == nil {
+		t.Fatalf("no smcd row at 5ms:\n%s", text)
 	}
-	m := regexp.MustCompile(`original: download, zip, upload\s+\S+\s+[\d.]+x\s+(\d+)`).FindStringSubmatch(text)
-	if m == nil || len(m[1]) < 7 { // at least 2 x 3 MiB = 6,291,456 bytes: 7 digits
+	if s3, _ := strconv.Atoi(smcd[1]); s3 < 12 || s3 > 14 || smcd[3] != "0" || smcd[4] != "0" {
+		t.Errorf("smcd row %q: want 12-14 S3 requests for 12 objects, no HeadObject, 0 artifact bytes\n%s", smcd[0], text)
+	}
+	m := regexp.MustCompile(`original: download, zip, upload\s+\S+\s+[\d.]+x\s+\d+\s+[\d.]+\s+\d+\s+\d+\s+(\d+)`).FindStringSubmatch(text)
+	if m == nil || len(m[1]) < 7 { // at least 2 x 12 x 200 KiB = 4,915,200 bytes: 7 digits
 		t.Errorf("original row does not count the downloaded and uploaded bytes:\n%s", text)
 	}
-	if !strings.Contains(text, "aws s3 cp --recursive") {
-		t.Errorf("no awscli row:\n%s", text)
+	if !strings.Contains(text, "aws s3 cp --recursive") || !strings.Contains(text, "nothing to promote") {
+		t.Errorf("no awscli row or no nothing-to-promote table:\n%s", text)
+	}
+	big := regexp.MustCompile(`smcd: parts above 16 MiB, 8 MiB parts, 64 in flight\s+\d+\s+\S+\s+([\d.]+)x`).FindStringSubmatch(text)
+	if big == nil {
+		t.Fatalf("no modelled smcd row:\n%s", text)
+	}
+	if r, _ := strconv.ParseFloat(big[1], 64); r >= 0.5 {
+		t.Errorf("modelled 64 MiB copy in parts at %.3fx of one CopyObject, want well below 0.5x\n%s", r, text)
 	}
 }
