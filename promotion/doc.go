@@ -3,9 +3,10 @@
 // artifact server-side into the target bucket, verifies each copy, and registers the package with
 // lineage so that re-runs converge instead of duplicating.
 //
-// The package has a pure core (LatestApproved, BuildTarget, SourceTags, TargetKey, CheckKey, Decide: no I/O,
-// tested exhaustively) and a thin adapter (Promoter) that talks to AWS through narrow interfaces with the SDK's
-// exact method signatures. Package s3copy is the copy engine the Promoter drives.
+// The package has a pure core (LatestApproved, BuildTarget, SourceTags, TargetKey, CheckKey,
+// Decide: no I/O, tested exhaustively) and a thin adapter (Promoter) that talks to AWS through
+// narrow interfaces with the SDK's exact method signatures. Package s3copy is the copy engine the
+// Promoter drives.
 //
 // Target key layout (deterministic, so re-runs overwrite the same keys):
 //
@@ -13,10 +14,11 @@
 //
 // Every copy is pinned to the source as planned (copy source version ID when known, and
 // x-amz-copy-source-if-match with the planned ETag), then verified before the package is
-// registered (see package s3copy for which S3 answers prove each copy). s3copy.VerifyChecksum (the default) compares the source's full-object checksum, or the
-// MD5 ETag where it is comparable, and refuses objects that have neither; s3copy.VerifySize accepts
-// those (artifacts uploaded before S3's default checksums, copied into an SSE-KMS bucket) by
-// size and pinned ETag, and asks S3 for a CRC32 on the copy.
+// registered; package s3copy says which S3 answers prove each copy. s3copy.VerifyChecksum (the
+// default) compares the source's full-object checksum or its MD5 ETag where that is comparable,
+// and refuses objects that have neither; s3copy.VerifySize accepts those (artifacts uploaded
+// before S3's default checksums, copied into an SSE-KMS bucket) by size and pinned ETag, and asks
+// S3 for a CRC32 on the copy.
 //
 // The target package carries the source package ARN in CustomerMetadataProperties and in a tag,
 // both under LineageKey ("smcd:source-model-package-arn"), and the source package's tags when

@@ -156,3 +156,54 @@ func TestParseVerifyMode(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsHead: a listed object is headed exactly when its listing cannot prove the copy.
+func TestNeedsHead(t *testing.T) {
+	md5 := `"0cc175b9c0f1b6a831c399e269772661"`
+	tests := []struct {
+		name string
+		obj  Object
+		opts Options
+		want bool
+	}{
+		{"listed, small, MD5 ETag", Object{Observed: Listed, Size: 10, ETag: md5}, Options{}, false},
+		{"listed, at the threshold", Object{Observed: Listed, Size: DefaultMultipartThreshold, ETag: md5}, Options{}, false},
+		{"listed, above the threshold (metadata and tags)", Object{Observed: Listed, Size: DefaultMultipartThreshold + 1, ETag: md5}, Options{}, true},
+		{"listed, KMS target (ETag not comparable)", Object{Observed: Listed, Size: 10, ETag: md5}, Options{KMSKeyARN: "k"}, true},
+		{"listed, multipart source", Object{Observed: Listed, Size: 10, ETag: `"x-2"`}, Options{}, true},
+		{"listed, no ETag", Object{Observed: Listed, Size: 10}, Options{}, true},
+		{"named by URI", Object{Source: Location{Bucket: "b", Key: "k"}}, Options{}, true},
+		{"already headed", Object{Observed: Headed, Size: 1 << 40}, Options{}, false},
+	}
+	for _, tc := range tests {
+		opts, err := tc.opts.WithDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := needsHead(tc.obj, opts); got != tc.want {
+			t.Errorf("%s: needsHead = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCommonPrefix(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"p/churn/3/b/model/a.bin", "p/churn/3/b/model/b.bin", "p/churn/3/b/model/"},
+		{"x", "x", "x"},
+		{"abc", "ab", "ab"},
+		{"a", "b", ""},
+	}
+	for _, tc := range tests {
+		if got := commonPrefix(tc.a, tc.b); got != tc.want {
+			t.Errorf("commonPrefix(%q, %q) = %q, want %q", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestOptionsOutOfRange(t *testing.T) {
+	for _, o := range []Options{{Concurrency: -1}, {MultipartThreshold: MaxSingleCopySize + 1}, {PartSize: MinPartSize - 1}, {Verify: "md5"}} {
+		if _, err := o.WithDefaults(); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+}
