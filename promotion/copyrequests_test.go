@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,23 +18,6 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
-
-// newProxiedEnv is newEnv with every client going through a fault proxy in front of the emulator.
-func newProxiedEnv(t *testing.T) (context.Context, *promotiontest.Env, *faultproxy.Proxy) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	p, err := faultproxy.Start(moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	env, err := promotiontest.New(ctx, moto.Via(p.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ctx, env, p
-}
 
 // s3Calls sums the proxy's counts of S3 operations.
 func s3Calls(p *faultproxy.Proxy) (total int, by map[string]int) {
@@ -60,7 +42,7 @@ func registerPrefix(t *testing.T, ctx context.Context, env *promotiontest.Env, n
 	in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
 			S3Uri: aws.String("s3://" + env.SourceBucket + "/shards/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},
-		SupportedContentTypes: []string{"a"}, SupportedResponseMIMETypes: []string{"a"}}}
+		SupportedContentTypes: []string{"application/octet-stream"}, SupportedResponseMIMETypes: []string{"application/json"}}}
 	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
 	return groupARN
 }
