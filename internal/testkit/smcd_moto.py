@@ -90,7 +90,7 @@ def update_endpoint(self, endpoint_name, endpoint_config_name, retain_all, deplo
     refuse = _tag(endpoint, "smcd:moto-refuse-next-update")
     if refuse is not None:
         endpoint.tags = [t for t in endpoint.tags if t.get("Key") != "smcd:moto-refuse-next-update"]
-        raise _Refused(refuse, f"{refuse}: the emulator refuses this update of '{endpoint.arn}' (smcd:moto-refuse-next-update).")
+        raise _Refused(refuse, f"The emulator refuses this update of '{endpoint.arn}' (smcd:moto-refuse-next-update).")
     config = self.endpoint_configs.get(endpoint_config_name)
     if config is None:
         arn = sm_models.FakeEndpointConfig.arn_formatter(
