@@ -1,8 +1,9 @@
 // Package testkit runs the local AWS emulator (moto_server) for tests, demos and benchmarks.
 //
 // It starts moto on a free loopback port with the sagemaker-cd extension (smcd_moto.py, which adds
-// SageMaker UpdateEndpoint), hands out AWS SDK configurations that point at it, and stops it
-// afterwards. A missing moto is an error with an install hint, never a skip.
+// SageMaker UpdateEndpoint and the model registry calls moto lacks, and refuses every request that
+// breaks the AWS service model as AWS would), hands out AWS SDK configurations that point at it,
+// and stops it afterwards. A missing moto is an error with an install hint, never a skip.
 package testkit
 
 import (
