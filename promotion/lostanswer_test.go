@@ -80,7 +80,7 @@ func registerForLostAnswers(t *testing.T, ctx context.Context, env *promotiontes
 	in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{
 			{Image: aws.String("img-a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotiontest.Data(1, 300))))},
-			{Image: aws.String("img-big"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 12*mib))))},
+			{Image: aws.String("img-big"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 7*mib))))},
 		},
 		SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 	want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
