@@ -24,6 +24,10 @@ import (
 // RefresherPackage is the main package of the refresher Lambda, compiled at synth.
 const RefresherPackage = "github.com/sagemaker-cd/sagemaker-cd/cmd/refresher"
 
+// XRayBuildTag is the build tag the refresher is compiled with when Tracing is on: it then
+// records its AWS SDK calls as X-Ray subsegments.
+const XRayBuildTag = "xray"
+
 // SagemakerEndpoint is a SageMaker endpoint that refreshes itself when its model artifacts
 // change. NewSagemakerEndpoint creates one.
 type SagemakerEndpoint interface {
@@ -66,11 +70,22 @@ type Alarms struct {
 	DeadLetters awscloudwatch.Alarm
 	// FunctionErrors: the refresher Lambda failed.
 	FunctionErrors awscloudwatch.Alarm
+	// EndpointFailed: the endpoint is Failed (refresher.MetricEndpointFailed).
+	EndpointFailed awscloudwatch.Alarm
+	// OutOfService: the endpoint stayed OutOfService for several passes
+	// (refresher.MetricOutOfService).
+	OutOfService awscloudwatch.Alarm
+	// EventDeliveryFailed: EventBridge failed to deliver events of the construct's rules to
+	// their queue or function (AWS/Events FailedInvocations, summed over the rules).
+	EventDeliveryFailed awscloudwatch.Alarm
+	// DeadLetterDeliveryFailed: EventBridge could not put such events into the dead-letter queue
+	// either (AWS/Events InvocationsFailedToBeSentToDlq, summed over the rules): they are lost.
+	DeadLetterDeliveryFailed awscloudwatch.Alarm
 }
 
 // All lists the alarms, e.g. to add one action to each.
 func (a *Alarms) All() []awscloudwatch.Alarm {
-	return []awscloudwatch.Alarm{a.UpdateFailed, a.Drift, a.DeadLetters, a.FunctionErrors}
+	return []awscloudwatch.Alarm{a.UpdateFailed, a.Drift, a.EndpointFailed, a.OutOfService, a.DeadLetters, a.FunctionErrors, a.EventDeliveryFailed, a.DeadLetterDeliveryFailed}
 }
 
 type sagemakerEndpoint struct {
@@ -114,6 +129,7 @@ func NewSagemakerEndpoint(scope constructs.Construct, id *string, props *Sagemak
 	s.tagEndpoint()
 	s.refresher(props)
 	s.events(props)
+	s.encryption(props)
 	s.permissions(props)
 	s.alarmsFor()
 	s.suppressions(props)
@@ -161,12 +177,20 @@ func (s *sagemakerEndpoint) state(p *SagemakerEndpointProps) {
 		enc = awssqs.QueueEncryption_KMS
 	}
 	queue := func(id string, props awssqs.QueueProps) awssqs.Queue {
-		props.Encryption = enc
-		props.EncryptionMasterKey = p.EncryptionKey
+		if props.Encryption == "" {
+			props.Encryption = enc
+			props.EncryptionMasterKey = p.EncryptionKey
+		}
 		props.EnforceSSL = jsii.Bool(true)
 		return awssqs.NewQueue(s.Construct, jsii.String(id), &props)
 	}
-	s.dlq = queue("DeadLetterQueue", awssqs.QueueProps{RetentionPeriod: awscdk.Duration_Days(jsii.Number(14))})
+	// The dead-letter queue is always SSE-SQS: EventBridge writes the events it cannot deliver
+	// there, and it could not with a customer key whose policy does not let it (an imported
+	// key's policy is beyond the construct's reach), so those events would be lost unseen.
+	s.dlq = queue("DeadLetterQueue", awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+	})
 	dlq := &awssqs.DeadLetterQueue{Queue: s.dlq, MaxReceiveCount: jsii.Number(5)}
 	// Visibility: six times the function timeout, as Lambda recommends for SQS event sources.
 	visibility := awscdk.Duration_Seconds(jsii.Number(6 * functionTimeoutSeconds))
@@ -222,7 +246,15 @@ const functionTimeoutSeconds = 60
 func (s *sagemakerEndpoint) refresher(p *SagemakerEndpointProps) {
 	pl := s.plan
 	stack := awscdk.Stack_Of(s.Construct)
-	dir, err := gobuild.Build(gobuild.Spec{Package: RefresherPackage, Arch: "arm64", Tags: []string{"lambda.norpc"}})
+	tags := []string{"lambda.norpc"}
+	tracing := awslambda.Tracing_DISABLED
+	if p.Tracing != nil && *p.Tracing {
+		// The X-Ray SDK triples the binary, so only a traced refresher carries it (cmd/refresher
+		// records its AWS SDK calls as subsegments when built with the tag).
+		tags = append(tags, XRayBuildTag)
+		tracing = awslambda.Tracing_ACTIVE
+	}
+	dir, err := gobuild.Build(gobuild.Spec{Package: RefresherPackage, Arch: "arm64", Tags: tags})
 	if err != nil {
 		panic(fmt.Sprintf("endpoint: build the refresher Lambda: %v", err))
 	}
@@ -265,10 +297,6 @@ func (s *sagemakerEndpoint) refresher(p *SagemakerEndpointProps) {
 	}
 	if pl.deployment != nil {
 		env[refresher.EnvDeploymentConfig] = deploymentJSON(stack, pl.deployment)
-	}
-	tracing := awslambda.Tracing_DISABLED
-	if p.Tracing != nil && *p.Tracing {
-		tracing = awslambda.Tracing_ACTIVE
 	}
 	s.function = awslambda.NewFunction(s.Construct, jsii.String("Refresher"), &awslambda.FunctionProps{
 		Description:  jsii.String("Keeps SageMaker endpoint " + pl.endpointName + " on its newest model artifacts"),

@@ -145,6 +145,9 @@ var defaultStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 	return []SagemakerEndpoint{NewSagemakerEndpoint(stack, jsii.String("Basic"), defaultProps(ownedBucket(stack, "Models")))}
 })
 
+// volumeKeyID is the KMS key ID of the full stack's endpoint configs (KmsKeyId).
+const volumeKeyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
 // fullStack sets every option: imported bucket, two models (one an S3 prefix), named endpoint
 // and config, KMS, deployment config, custom bucket events, marker, long quiet period, tracing.
 var fullStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
@@ -157,6 +160,7 @@ var fullStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 		},
 		EndpointConfigProps: &awssagemaker.CfnEndpointConfigProps{
 			EndpointConfigName: jsii.String("shop-config"),
+			KmsKeyId:           jsii.String(volumeKeyID),
 			ProductionVariants: []*awssagemaker.CfnEndpointConfig_ProductionVariantProperty{
 				variant("Ranker", "ranker", "ml.m5.large"),
 				variant("Llm", "llm", "ml.g5.xlarge"),
@@ -199,13 +203,15 @@ var fullStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 })
 
 // sharedBucketStack has two endpoints watching overlapping prefixes of one owned bucket. Tags
-// added to the whole stack reach the endpoints, except under the reserved smcd: prefix.
+// added to the whole stack reach the endpoints, except under the reserved smcd: prefix. The
+// second endpoint encrypts with an imported key.
 var sharedBucketStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 	awscdk.Tags_Of(stack).Add(jsii.String("cost-center"), jsii.String("ml"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String(refresher.TagConfigA), jsii.String("hijacked"), nil)
 	b := ownedBucket(stack, "Shared")
 	one := defaultProps(b)
 	two := defaultProps(b)
+	two.EncryptionKey = awskms.Key_FromKeyArn(stack, jsii.String("ImportedKey"), jsii.String("arn:aws:kms:eu-west-1:111222333444:key/"+volumeKeyID))
 	two.BucketEvents = &BucketEvents{
 		EventTypes: []awss3.EventType{awss3.EventType_OBJECT_CREATED},
 		Filters:    []*awss3.NotificationKeyFilter{{Prefix: jsii.String("models/")}},
@@ -217,10 +223,12 @@ var sharedBucketStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 })
 
 // prefixStack has one S3-prefix model in an owned bucket and no marker: the default quiet
-// period (DefaultPrefixQuietPeriod), so the S3 rule feeds both queues.
+// period (DefaultPrefixQuietPeriod), so the S3 rule feeds both queues. Its endpoint configs
+// name their KMS key by alias.
 var prefixStack = synth(func(stack awscdk.Stack) []SagemakerEndpoint {
 	b := ownedBucket(stack, "Models")
 	p := defaultProps(b)
 	p.Models = []ModelProps{{Props: prefixModelProps("s3://" + *b.BucketName() + "/llm/")}}
+	p.EndpointConfigProps.KmsKeyId = jsii.String("alias/endpoint-volumes")
 	return []SagemakerEndpoint{NewSagemakerEndpoint(stack, jsii.String("Prefix"), p)}
 })

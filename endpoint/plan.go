@@ -64,6 +64,8 @@ type plan struct {
 	marker       string
 	retainAll    bool
 	deployment   *awssagemaker.CfnEndpoint_DeploymentConfigProperty
+	rollback     []*string // names of the deployment's auto-rollback alarms
+	configKey    *keyGrant // where the grants for the endpoint configs' KmsKeyId apply, nil without one
 }
 
 // newPlan validates props and derives names and filters. Bad input panics with a one-line
@@ -95,6 +97,8 @@ func newPlan(scope constructs.Construct, c constructs.Construct, p *SagemakerEnd
 	pl.eventsFrom(p, usesPrefix)
 	pl.quietFrom(p, usesPrefix)
 	pl.deploymentFrom(p)
+	pl.rollback = rollbackAlarms(pl.deployment)
+	pl.configKey = configKeyGrant(awscdk.Stack_Of(scope), pl.config.KmsKeyId)
 	pl.hashNames(awscdk.Stack_Of(scope))
 	return pl
 }

@@ -96,7 +96,7 @@ func (s *sagemakerEndpoint) changeTargets() *[]awsevents.IRuleTarget {
 
 // queueTarget sends matching events to q; events EventBridge cannot deliver go to the DLQ.
 func (s *sagemakerEndpoint) queueTarget(q awssqs.IQueue) awsevents.IRuleTarget {
-	return awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{DeadLetterQueue: s.dlq})
+	return &ruleQueueTarget{queue: q, dlq: s.dlq}
 }
 
 // keyMatchers turns key filters into EventBridge content filters on detail.object.key (any of

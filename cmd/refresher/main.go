@@ -1,7 +1,9 @@
 // Command refresher is the endpoint refresher Lambda (provided.al2023, arm64): it keeps one
 // SageMaker endpoint serving the newest model artifacts. Configuration comes from the
 // environment the endpoint construct sets (package refresh/refresher, env.go); logs are JSON on
-// stderr and metrics CloudWatch Embedded Metric Format lines on stdout.
+// stderr and metrics CloudWatch Embedded Metric Format lines on stdout. Built with the tag
+// xray (as the construct does when Tracing is on), it records its AWS SDK calls as X-Ray
+// subsegments of the invocation's segment.
 package main
 
 import (
@@ -39,6 +41,7 @@ func newHandler(ctx context.Context, getenv func(string) string, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	instrument(&awsCfg)
 	r := &refresher.Reconciler{
 		SageMaker: sagemaker.NewFromConfig(awsCfg),
 		Store:     &refresher.Store{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
