@@ -34,11 +34,12 @@ func newProxiedStack(t *testing.T, opts refreshertest.Options) (*refreshertest.S
 	return s, p
 }
 
-// TestLostAnswers: DynamoDB applies the refresher's conditional state write and the answer is
-// lost; the SDK retries and the retry fails its own condition. The refresher must start exactly
-// one update for the change and end with the change deployed.
+// TestLostAnswers: DynamoDB applies the refresher's conditional state write, or SageMaker its
+// UpdateEndpoint, and the answer is lost (a retried write fails its own condition; a retried
+// update meets "Cannot update in-progress endpoint"). The refresher must start exactly one
+// update for the change and end with the change deployed.
 func TestLostAnswers(t *testing.T) {
-	for _, operation := range []string{"PutItem"} {
+	for _, operation := range []string{"PutItem", "UpdateEndpoint"} {
 		t.Run(operation, func(t *testing.T) {
 			s, proxy := newProxiedStack(t, refreshertest.Options{Name: "lost", UpdateSeconds: 1})
 			h := s.Handler(io.Discard, io.Discard)
@@ -57,8 +58,10 @@ func TestLostAnswers(t *testing.T) {
 					break
 				}
 			}
-			if n := proxy.Count(operation); n < 2 {
-				t.Fatalf("%s called %d times, want a retry after the lost answer", operation, n)
+			// The SDK retries a lost PutItem; UpdateEndpoint has no client token, so the refresher
+			// may instead read the endpoint to learn what happened. Either way the call was made.
+			if n := proxy.Count(operation); n < 1 || (operation == "PutItem" && n < 2) {
+				t.Fatalf("%s called %d times after its answer was lost", operation, n)
 			}
 			expectEndpoint(t, s, "Updating", a, 1)
 			waitInService(t, s, b)
