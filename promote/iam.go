@@ -41,16 +41,16 @@ func groupAndPackages(prefix, name string) *[]*string {
 func newARNs(stack awscdk.Stack, r *resolved) *arns {
 	partition := *stack.Partition()
 	src := r.source
-	srcPrefix := fmt.Sprintf("arn:%s:sagemaker:%s:%s:", partition, src.Region, src.Account)
+	srcPrefix := fmt.Sprintf("arn:%s:sagemaker:%s:%s:", partition, src.Region, src.AccountID)
 	tgtPrefix := fmt.Sprintf("arn:%s:sagemaker:%s:%s:", partition, *stack.Region(), *stack.Account())
 	return &arns{
 		sourceGroup:    groupAndPackages(srcPrefix, r.sourceGroup),
 		target:         groupAndPackages(tgtPrefix, r.targetGroup),
 		sourceObjects:  jsii.Strings(fmt.Sprintf("arn:%s:s3:::*", partition), fmt.Sprintf("arn:%s:s3:::*/*", partition)),
-		sourceKeys:     jsii.Strings(fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, src.Region, src.Account)),
+		sourceKeys:     jsii.Strings(fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, src.Region, src.AccountID)),
 		targetBucket:   jsii.Strings(fmt.Sprintf("arn:%s:s3:::%s", partition, r.targetBucket)),
 		targetObjects:  jsii.Strings(fmt.Sprintf("arn:%s:s3:::%s/*", partition, r.targetBucket)),
-		sourceAccount:  src.Account,
+		sourceAccount:  src.AccountID,
 		s3ViaService:   fmt.Sprintf("s3.%s.amazonaws.com", src.Region),
 		targetGroupArn: tgtPrefix + "model-package-group/" + r.targetGroup,
 	}

@@ -72,7 +72,7 @@ func suppress(stack awscdk.Stack, m *modelPackagePromotePipeline, logs awss3.Buc
 	add(role, "AwsSolutions-IAM5", reasonSourcePackages, packagesPattern(r.sourceGroup))
 	add(role, "AwsSolutions-IAM5", reasonTargetPackages, packagesPattern(r.targetGroup))
 	add(role, "AwsSolutions-IAM5", reasonSourceObjects, pattern(`Resource::arn:~:s3:::\*`), pattern(`Resource::arn:~:s3:::\*/\*`))
-	add(role, "AwsSolutions-IAM5", reasonSourceKeys, pattern(`Resource::arn:~:kms:%s:%s:key/\*`, r.source.Region, r.source.Account))
+	add(role, "AwsSolutions-IAM5", reasonSourceKeys, pattern(`Resource::arn:~:kms:%s:%s:key/\*`, r.source.Region, r.source.AccountID))
 	add(role, "AwsSolutions-IAM5", reasonTargetObjects, pattern(`Resource::arn:~:s3:::%s/\*`, r.targetBucket))
 	if r.kmsKeyArn != "" {
 		add(role, "AwsSolutions-IAM5", reasonTargetKey, literal("Action::kms:GenerateDataKey*"))

@@ -226,29 +226,17 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 	return m
 }
 
-// buildEnv is the promoter's configuration, as the environment variables `smcd promote` reads.
+// buildEnv is the promoter's configuration, as the environment variables `smcd promote` reads
+// (promotion.Config.Env: the one env contract).
 func buildEnv(r *resolved) *map[string]*awscodebuild.BuildEnvironmentVariable {
 	env := map[string]*awscodebuild.BuildEnvironmentVariable{}
-	set := func(k, v string) {
-		if v != "" {
-			env[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
-		}
+	c := r.config
+	// The defaults are written out, so the build's environment shows the whole configuration.
+	c.TargetGroup, c.ApprovalStatus, c.Verify = r.targetGroup, c.Status(), c.VerifyMode()
+	for k, v := range c.Env() {
+		env[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
 	}
-	set("SMCD_SOURCE_GROUP_ARN", *arnString(r.source))
-	set("SMCD_TARGET_BUCKET", r.targetBucket)
-	set("SMCD_TARGET_GROUP", r.targetGroup)
-	set("SMCD_APPROVAL_STATUS", r.approval)
-	set("SMCD_KMS_KEY_ARN", r.kmsKeyArn)
-	set("SMCD_SOURCE_ROLE_ARN", r.sourceRoleArn)
-	set("SMCD_PROJECT_ID", r.projectID)
-	set("SMCD_PROJECT_NAME", r.projectName)
-	set("SMCD_VERIFY", r.verify)
 	return &env
-}
-
-// arnString formats a parsed ARN back.
-func arnString(a arn) *string {
-	return jsii.String(strings.Join([]string{"arn", a.Partition, a.Service, a.Region, a.Account, a.Resource}, ":"))
 }
 
 // newRule starts the pipeline on the source group's Approved and Rejected events.
@@ -260,7 +248,7 @@ func newRule(scope constructs.Construct, pipeline awscodepipeline.Pipeline, r *r
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings(events.SourceSageMaker),
 			DetailType: jsii.Strings(events.DetailTypeModelPackageStateChange),
-			Account:    jsii.Strings(r.source.Account),
+			Account:    jsii.Strings(r.source.AccountID),
 			Detail: &map[string]interface{}{
 				"ModelPackageGroupName": []string{r.sourceGroup},
 				"ModelApprovalStatus":   []string{"Approved", "Rejected"},
@@ -321,7 +309,7 @@ func newCleaner(scope constructs.Construct, dir string, a *arns, r *resolved) {
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String("Custom::ModelPackageCleaner"),
 		Properties: &map[string]interface{}{
-			"SourceModelPackageGroupArn":  *arnString(r.source),
+			"SourceModelPackageGroupArn":  r.source.String(),
 			"TargetModelPackageGroupName": r.targetGroup,
 		},
 	})

@@ -169,6 +169,7 @@ func fullProps() *ModelPackagePromotePipelineProps {
 		BuildComputeType:            jsii.String("LARGE"),
 		SourceRoleArn:               jsii.String("arn:aws:iam::444333666777:role/promote-reader"),
 		VerifyMode:                  jsii.String("size"),
+		TargetPrefix:                jsii.String("promoted"),
 	}
 }
 
@@ -257,6 +258,7 @@ func TestFullStack(t *testing.T) {
 				"SMCD_PROJECT_ID":       "p-abcdef123456",
 				"SMCD_PROJECT_NAME":     "mlops",
 				"SMCD_VERIFY":           "size",
+				"SMCD_TARGET_PREFIX":    "promoted",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("environment variables = %v, want %v", got, want)

@@ -17,6 +17,9 @@ type ModelPackagePromotePipelineProps struct {
 	// TargetModelPackageGroupName is the group promoted packages are registered in (created when
 	// missing). Default: the source group's name.
 	TargetModelPackageGroupName *string
+	// TargetPrefix is the first segment(s) of every target key (smcd promote --target-prefix):
+	// <prefix>/<source-group>/<source-version>/<source-bucket>/<source-key>. Default: none.
+	TargetPrefix *string
 	// SagemakerProjectId tags the target group with sagemaker:project-id.
 	SagemakerProjectId *string
 	// SagemakerProjectName tags the target group with sagemaker:project-name.

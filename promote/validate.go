@@ -1,8 +1,8 @@
 package promote
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
 
@@ -19,14 +19,8 @@ const (
 )
 
 var (
-	groupNameRE    = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	eventBusRE     = regexp.MustCompile(`^[/.\-_A-Za-z0-9]{1,256}$`)
-	policyNameRE   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE       = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
-	bucketRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	keyIDRE        = regexp.MustCompile(`^key/[a-zA-Z0-9-]{1,128}$`)
-	roleResourceRE = regexp.MustCompile(`^role/([\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`)
+	eventBusRE   = regexp.MustCompile(`^[/.\-_A-Za-z0-9]{1,256}$`)
+	policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
 
 // computeTypes maps accepted compute sizes to the CDK enum values.
@@ -36,115 +30,61 @@ var computeTypes = map[string]string{
 	"BUILD_GENERAL1_XLARGE": "X_LARGE", "BUILD_GENERAL1_2XLARGE": "X2_LARGE",
 }
 
-// partitions maps region prefixes to partitions; the first match wins, "aws" otherwise.
-var partitions = []struct{ prefix, partition string }{
-	{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-isof-", "aws-iso-f"},
-	{"eu-isoe-", "aws-iso-e"}, {"us-iso-", "aws-iso"}, {"eusc-", "aws-eusc"},
+// settingProp is the prop of a promotion setting (promotion.Settings): every setting of
+// `smcd promote` has one, so the pipeline can run the promoter with any configuration.
+type settingProp struct {
+	env, prop string
+	field     func(*ModelPackagePromotePipelineProps) **string
 }
 
-func partitionOf(region string) string {
-	for _, p := range partitions {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
+// settingProps maps each promotion setting to its prop.
+func settingProps() []settingProp {
+	return []settingProp{
+		{promotion.EnvSourceGroupARN, "SourceModelPackageGroupArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceModelPackageGroupArn }},
+		{promotion.EnvTargetBucket, "TargetBucketName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetBucketName }},
+		{promotion.EnvTargetGroup, "TargetModelPackageGroupName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetModelPackageGroupName }},
+		{promotion.EnvTargetPrefix, "TargetPrefix", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetPrefix }},
+		{promotion.EnvKMSKeyARN, "KmsKeyArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.KmsKeyArn }},
+		{promotion.EnvSourceRoleARN, "SourceRoleArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceRoleArn }},
+		{promotion.EnvApprovalStatus, "ApprovalStatus", func(p *ModelPackagePromotePipelineProps) **string { return &p.ApprovalStatus }},
+		{promotion.EnvProjectID, "SagemakerProjectId", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectId }},
+		{promotion.EnvProjectName, "SagemakerProjectName", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectName }},
+		{promotion.EnvVerify, "VerifyMode", func(p *ModelPackagePromotePipelineProps) **string { return &p.VerifyMode }},
 	}
-	return "aws"
 }
 
-func knownPartition(p string) bool {
-	if p == "aws" {
-		return true
-	}
-	for _, q := range partitions {
-		if q.partition == p {
-			return true
+// PropOf returns the prop that sets a promotion setting, named by its environment variable
+// (promotion.EnvTargetBucket gives "TargetBucketName"), or "" when there is none.
+func PropOf(env string) string {
+	for _, s := range settingProps() {
+		if s.env == env {
+			return s.prop
 		}
 	}
-	return false
-}
-
-// arn is a parsed Amazon Resource Name.
-type arn struct{ Partition, Service, Region, Account, Resource string }
-
-// parseARN checks the shape shared by every ARN and the partition, service and region the
-// stack allows: field names the prop, want describes the expected form for the message.
-func parseARN(field, value, service, want, stackRegion string, regional bool) (arn, error) {
-	parts := strings.SplitN(value, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return arn{}, fmt.Errorf("%s %q: expected an ARN of the form %s", field, value, want)
-	}
-	a := arn{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}
-	switch {
-	case !knownPartition(a.Partition):
-		return a, fmt.Errorf("%s %q: partition %q is not an AWS partition (expected aws, aws-cn, aws-us-gov, ...)", field, value, a.Partition)
-	case a.Service != service:
-		return a, fmt.Errorf("%s %q: service %q, expected %s (%s)", field, value, a.Service, service, want)
-	case regional && !regionRE.MatchString(a.Region):
-		return a, fmt.Errorf("%s %q: region %q is not a region name (expected e.g. us-east-1)", field, value, a.Region)
-	case !regional && a.Region != "":
-		return a, fmt.Errorf("%s %q: %s ARNs have no region (expected %s)", field, value, service, want)
-	case !accountRE.MatchString(a.Account):
-		return a, fmt.Errorf("%s %q: account %q, expected a 12-digit account ID", field, value, a.Account)
-	}
-	if stackRegion != "" {
-		if p := partitionOf(stackRegion); a.Partition != p {
-			return a, fmt.Errorf("%s %q: partition %q does not match the stack's region %s (partition %s)", field, value, a.Partition, stackRegion, p)
-		}
-		if regional && a.Region != stackRegion {
-			return a, fmt.Errorf("%s %q: region %s does not match the stack's region %s (promotion works within one region)", field, value, a.Region, stackRegion)
-		}
-	} else if regional && partitionOf(a.Region) != a.Partition {
-		return a, fmt.Errorf("%s %q: region %s is not in partition %s", field, value, a.Region, a.Partition)
-	}
-	return a, nil
-}
-
-// checkBucketName applies the S3 general purpose bucket naming rules.
-func checkBucketName(name string) error {
-	const want = "expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
-	switch {
-	case !bucketRE.MatchString(name):
-		return fmt.Errorf("TargetBucketName %q: %s", name, want)
-	case strings.Contains(name, ".."):
-		return fmt.Errorf("TargetBucketName %q: two adjacent periods; %s", name, want)
-	case net.ParseIP(name) != nil:
-		return fmt.Errorf("TargetBucketName %q: formatted as an IP address; %s", name, want)
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return fmt.Errorf("TargetBucketName %q: the prefix %q is reserved by S3; %s", name, p, want)
-		}
-	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, s) {
-			return fmt.Errorf("TargetBucketName %q: the suffix %q is reserved by S3; %s", name, s, want)
-		}
-	}
-	return nil
+	return ""
 }
 
 // resolved holds the validated props with defaults applied.
 type resolved struct {
-	source         arn
+	// config is the promoter's configuration (one validator: promotion.Config.Validate).
+	config         promotion.Config
+	source         promotion.GroupARN
 	sourceGroup    string
 	targetBucket   string
 	targetGroup    string
-	eventBus       string
-	projectID      string
-	projectName    string
 	kmsKeyArn      string
+	sourceRoleArn  string
+	eventBus       string
 	retainOnDelete bool
 	boundary       string
-	approval       string
 	compute        string
-	sourceRoleArn  string
-	verify         string
 	createOutputs  bool
 }
 
 // Validate checks every prop and returns the first problem as a one-line error naming the bad
 // value and what was expected. stackRegion is the region the stack deploys to, or "" when unknown
-// (an environment-agnostic stack); when known, ARNs must be in its partition and region.
+// (an environment-agnostic stack); when known, ARNs must be in its partition and region. The
+// promoter's settings follow promotion.Config.Validate, the rules of `smcd promote` too.
 func (p *ModelPackagePromotePipelineProps) Validate(stackRegion string) error {
 	_, err := p.resolve(stackRegion)
 	return err
@@ -154,7 +94,7 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 	if p == nil {
 		return nil, fmt.Errorf("props are nil: expected SourceModelPackageGroupArn and TargetBucketName")
 	}
-	if stackRegion != "" && !regionRE.MatchString(stackRegion) {
+	if stackRegion != "" && promotion.ValidateRegion(stackRegion) != nil {
 		return nil, fmt.Errorf("stack region %q: expected a region name such as us-east-1", stackRegion)
 	}
 	s := func(v *string) string {
@@ -163,87 +103,62 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 		}
 		return *v
 	}
-	r := &resolved{
-		targetBucket: s(p.TargetBucketName), eventBus: s(p.EventBusName), projectID: s(p.SagemakerProjectId),
-		projectName: s(p.SagemakerProjectName), kmsKeyArn: s(p.KmsKeyArn), boundary: s(p.PermissionsBoundaryName),
-		approval: s(p.ApprovalStatus), sourceRoleArn: s(p.SourceRoleArn), verify: s(p.VerifyMode), retainOnDelete: true, createOutputs: true,
-	}
+	r := &resolved{eventBus: s(p.EventBusName), boundary: s(p.PermissionsBoundaryName), retainOnDelete: true, createOutputs: true}
 	if p.RetainOnDelete != nil {
 		r.retainOnDelete = *p.RetainOnDelete
 	}
 	if p.CreateOutputs != nil {
 		r.createOutputs = *p.CreateOutputs
 	}
-	var missing []string
-	if s(p.SourceModelPackageGroupArn) == "" {
-		missing = append(missing, "SourceModelPackageGroupArn")
+	values := []string{r.eventBus, r.boundary, s(p.BuildComputeType)}
+	for _, sp := range settingProps() {
+		v := *sp.field(p)
+		values = append(values, s(v))
+		if v != nil && *v == "" && sp.env != promotion.EnvSourceGroupARN && sp.env != promotion.EnvTargetBucket {
+			return nil, fmt.Errorf("%s \"\": expected a value, or nil for the default", sp.prop)
+		}
+		promotion.SettingOf(sp.env).Set(&r.config, s(v))
 	}
-	if r.targetBucket == "" {
-		missing = append(missing, "TargetBucketName")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing required props: %s", strings.Join(missing, ", "))
-	}
-	for _, v := range []string{s(p.SourceModelPackageGroupArn), r.targetBucket, r.eventBus, s(p.TargetModelPackageGroupName), r.projectID, r.projectName, r.kmsKeyArn, r.boundary, r.approval, s(p.BuildComputeType), r.sourceRoleArn, r.verify} {
+	for _, v := range values {
 		if *awscdk.Token_IsUnresolved(v) {
 			return nil, fmt.Errorf("prop value %q is a token: expected literal values, which the construct validates and places into ARNs", v)
 		}
 	}
-
-	const groupForm = "arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>"
-	src, err := parseARN("SourceModelPackageGroupArn", *p.SourceModelPackageGroupArn, "sagemaker", groupForm, stackRegion, true)
+	if err := r.config.Validate(); err != nil {
+		var missing *promotion.MissingError
+		var bad *promotion.ConfigError
+		switch {
+		case errors.As(err, &missing):
+			var props []string
+			for _, env := range missing.Envs {
+				props = append(props, PropOf(env))
+			}
+			return nil, fmt.Errorf("missing required props: %s", strings.Join(props, ", "))
+		case errors.As(err, &bad) && PropOf(bad.Env) != "":
+			return nil, errors.New(bad.Named(PropOf(bad.Env)))
+		}
+		return nil, err
+	}
+	src, err := promotion.ParseGroupARN(r.config.SourceGroupARN)
 	if err != nil {
 		return nil, err
 	}
-	name, ok := strings.CutPrefix(src.Resource, "model-package-group/")
-	if !ok {
-		return nil, fmt.Errorf("SourceModelPackageGroupArn %q: resource %q, expected %s", *p.SourceModelPackageGroupArn, src.Resource, groupForm)
-	}
-	if !groupNameRE.MatchString(name) {
-		return nil, fmt.Errorf("SourceModelPackageGroupArn %q: group name %q, expected 1-63 letters, digits and single hyphens (^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)", *p.SourceModelPackageGroupArn, name)
-	}
-	r.source, r.sourceGroup = src, name
-
-	if err := checkBucketName(r.targetBucket); err != nil {
-		return nil, err
-	}
-	r.targetGroup = name
-	if p.TargetModelPackageGroupName != nil {
-		r.targetGroup = *p.TargetModelPackageGroupName
-		if !groupNameRE.MatchString(r.targetGroup) {
-			return nil, fmt.Errorf("TargetModelPackageGroupName %q: expected 1-63 letters, digits and single hyphens (^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)", r.targetGroup)
+	r.source, r.sourceGroup = src, src.Name
+	r.targetBucket, r.targetGroup = r.config.TargetBucket, r.config.Group()
+	r.kmsKeyArn, r.sourceRoleArn = r.config.KMSKeyARN, r.config.SourceRoleARN
+	if stackRegion != "" {
+		if part := promotion.PartitionOf(stackRegion); src.Partition != part {
+			return nil, fmt.Errorf("SourceModelPackageGroupArn %q: partition %q does not match the stack's region %s (partition %s)", r.config.SourceGroupARN, src.Partition, stackRegion, part)
+		}
+		if src.Region != stackRegion {
+			return nil, fmt.Errorf("SourceModelPackageGroupArn %q: region %s does not match the stack's region %s (promotion works within one region)", r.config.SourceGroupARN, src.Region, stackRegion)
 		}
 	}
 	if p.EventBusName != nil && !eventBusRE.MatchString(r.eventBus) {
 		return nil, fmt.Errorf("EventBusName %q: expected an event bus name of 1-256 letters, digits, and . - _ /", r.eventBus)
 	}
-	// The same rules as smcd promote --project-id/--project-name (promotion.ValidateProject*).
-	if p.SagemakerProjectId != nil && promotion.ValidateProjectID(r.projectID) != nil {
-		return nil, fmt.Errorf("SagemakerProjectId %q: expected a SageMaker project ID such as p-abcdef123456 (1-20 letters, digits and single hyphens)", r.projectID)
-	}
-	if p.SagemakerProjectName != nil && promotion.ValidateProjectName(r.projectName) != nil {
-		return nil, fmt.Errorf("SagemakerProjectName %q: expected 1-32 letters, digits and single hyphens", r.projectName)
-	}
-	if p.KmsKeyArn != nil {
-		const keyForm = "arn:<partition>:kms:<region>:<account>:key/<key-id>"
-		k, err := parseARN("KmsKeyArn", r.kmsKeyArn, "kms", keyForm, stackRegion, true)
-		if err != nil {
-			return nil, err
-		}
-		if !keyIDRE.MatchString(k.Resource) {
-			return nil, fmt.Errorf("KmsKeyArn %q: resource %q, expected key/<key-id> (an alias cannot scope IAM permissions)", r.kmsKeyArn, k.Resource)
-		}
-		if k.Partition != src.Partition || k.Region != src.Region {
-			return nil, fmt.Errorf("KmsKeyArn %q: expected a key in %s %s, where the model packages are", r.kmsKeyArn, src.Partition, src.Region)
-		}
-	}
 	if p.PermissionsBoundaryName != nil && !policyNameRE.MatchString(r.boundary) {
 		return nil, fmt.Errorf("PermissionsBoundaryName %q: expected an IAM policy name (1-128 letters, digits and +=,.@_-), not an ARN or path", r.boundary)
-	}
-	if p.ApprovalStatus == nil {
-		r.approval = ApprovalApproved
-	} else if r.approval != ApprovalApproved && r.approval != ApprovalPendingManualApproval {
-		return nil, fmt.Errorf("ApprovalStatus %q: expected %s or %s", r.approval, ApprovalApproved, ApprovalPendingManualApproval)
 	}
 	r.compute = "SMALL"
 	if p.BuildComputeType != nil {
@@ -252,27 +167,6 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 			return nil, fmt.Errorf("BuildComputeType %q: expected SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE", *p.BuildComputeType)
 		}
 		r.compute = c
-	}
-	switch s3copy.VerifyMode(r.verify) {
-	case s3copy.VerifyChecksum, s3copy.VerifySize:
-	default:
-		if p.VerifyMode != nil {
-			return nil, fmt.Errorf("VerifyMode %q: expected %s or %s", r.verify, s3copy.VerifyChecksum, s3copy.VerifySize)
-		}
-		r.verify = string(s3copy.VerifyChecksum)
-	}
-	if p.SourceRoleArn != nil {
-		const roleForm = "arn:<partition>:iam::<source account>:role/<name>"
-		role, err := parseARN("SourceRoleArn", r.sourceRoleArn, "iam", roleForm, "", false)
-		if err != nil {
-			return nil, err
-		}
-		if !roleResourceRE.MatchString(role.Resource) {
-			return nil, fmt.Errorf("SourceRoleArn %q: resource %q, expected %s", r.sourceRoleArn, role.Resource, roleForm)
-		}
-		if role.Partition != src.Partition || role.Account != src.Account {
-			return nil, fmt.Errorf("SourceRoleArn %q: expected a role in the source account %s (partition %s)", r.sourceRoleArn, src.Account, src.Partition)
-		}
 	}
 	return r, nil
 }

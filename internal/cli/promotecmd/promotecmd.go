@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
@@ -35,43 +34,51 @@ func Commands(f *cmdutil.Factory) []*cobra.Command {
 	return []*cobra.Command{NewCmdPromote(f, nil)}
 }
 
-// Options are the flags of `smcd promote`.
+// Options are the flags of `smcd promote`: the promotion's settings (promotion.Config, one flag
+// and one SMCD_* variable per setting, see promotion.Settings) and the run's own options.
 type Options struct {
-	SourceGroupARN string
-	TargetBucket   string
-	TargetGroup    string
-	KMSKeyARN      string
-	SourceRoleARN  string
-	ApprovalStatus string
-	ProjectID      string
-	ProjectName    string
-	TargetPrefix   string
-	EventFile      string
-	Verify         string
-	DryRun         bool
-	Output         string
+	// Config is the promotion's configuration, from flags and the environment.
+	Config    promotion.Config
+	EventFile string
+	DryRun    bool
+	Output    string
 
 	// Copier tunes the copy (tests lower the multipart threshold); zero means default.
 	Copier s3copy.Options
-	// Getenv reads environment variables (default os.Getenv).
-	Getenv func(string) string
-	// Now is the clock (default time.Now).
+	// Now is the clock (the factory's).
 	Now func() time.Time
+
+	values map[string]*string // flag values by setting env
 }
 
-// envFlags maps flags to their environment variables (flags win).
-var envFlags = []struct{ flag, env string }{
-	{"source-group-arn", "SMCD_SOURCE_GROUP_ARN"},
-	{"target-bucket", "SMCD_TARGET_BUCKET"},
-	{"target-group", "SMCD_TARGET_GROUP"},
-	{"kms-key-arn", "SMCD_KMS_KEY_ARN"},
-	{"source-role-arn", "SMCD_SOURCE_ROLE_ARN"},
-	{"approval-status", "SMCD_APPROVAL_STATUS"},
-	{"project-id", "SMCD_PROJECT_ID"},
-	{"project-name", "SMCD_PROJECT_NAME"},
-	{"target-prefix", "SMCD_TARGET_PREFIX"},
-	{"event", "SMCD_EVENT"},
-	{"verify", "SMCD_VERIFY"},
+// flagHelp is the help of each setting's flag (the flag and its variable come from the
+// contract, promotion.Settings).
+var flagHelp = map[string]string{
+	promotion.EnvSourceGroupARN: "source model package group ARN (required)",
+	promotion.EnvTargetBucket:   "bucket in this account that receives the artifacts (required)",
+	promotion.EnvTargetGroup:    "target model package group name (default: the source group's name)",
+	promotion.EnvTargetPrefix:   "key prefix in the target bucket",
+	promotion.EnvKMSKeyARN:      "KMS key ARN to encrypt the copies with SSE-KMS (required when the target bucket's default encryption is a customer managed key)",
+	promotion.EnvSourceRoleARN:  "role in the source account to read the group and artifacts through",
+	promotion.EnvApprovalStatus: "status of the registered package: Approved or PendingManualApproval",
+	promotion.EnvProjectID:      "SageMaker project ID to tag a created target group with",
+	promotion.EnvProjectName:    "SageMaker project name to tag a created target group with",
+	promotion.EnvVerify:         "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned)",
+}
+
+// flagDefaults are the defaults shown in help (the Config's zero values mean the same).
+var flagDefaults = map[string]string{
+	promotion.EnvApprovalStatus: string(types.ModelApprovalStatusApproved),
+	promotion.EnvVerify:         string(promotion.VerifyChecksum),
+}
+
+// envBindings binds every flag that has an environment variable to it (flags win).
+func envBindings() []cmdutil.EnvFlag {
+	var b []cmdutil.EnvFlag
+	for _, s := range promotion.Settings() {
+		b = append(b, cmdutil.EnvFlag{Flag: s.Flag, Env: s.Env})
+	}
+	return append(b, cmdutil.EnvFlag{Flag: "event", Env: promotion.EnvEvent})
 }
 
 // NewCmdPromote builds `smcd promote`. run replaces the run function in tests (nil: runPromote).
@@ -150,109 +157,55 @@ Exit codes:
     SMCD_TARGET_BUCKET=mlops-artifacts-111222333444 smcd promote --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := opts.applyEnv(c.Flags()); err != nil {
+			if err := f.ApplyEnv(c.Flags(), envBindings()); err != nil {
 				return err
 			}
-			if err := opts.validate(); err != nil {
+			if err := opts.resolve(c); err != nil {
 				return &cmdutil.UsageError{Command: c.CommandPath(), Err: err}
 			}
+			opts.Now = f.Clock()
 			return run(c.Context(), f, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.SourceGroupARN, "source-group-arn", "", "source model package group ARN (required; env SMCD_SOURCE_GROUP_ARN)")
-	fl.StringVar(&opts.TargetBucket, "target-bucket", "", "bucket in this account that receives the artifacts (required; env SMCD_TARGET_BUCKET)")
-	fl.StringVar(&opts.TargetGroup, "target-group", "", "target model package group name (default: the source group's name; env SMCD_TARGET_GROUP)")
-	fl.StringVar(&opts.KMSKeyARN, "kms-key-arn", "", "KMS key ARN to encrypt the copies with SSE-KMS (env SMCD_KMS_KEY_ARN)")
-	fl.StringVar(&opts.SourceRoleARN, "source-role-arn", "", "role in the source account to read the group and artifacts through (env SMCD_SOURCE_ROLE_ARN)")
-	fl.StringVar(&opts.ApprovalStatus, "approval-status", "Approved", "status of the registered package: Approved or PendingManualApproval (env SMCD_APPROVAL_STATUS)")
-	fl.StringVar(&opts.ProjectID, "project-id", "", "SageMaker project id to tag a created target group with (env SMCD_PROJECT_ID)")
-	fl.StringVar(&opts.ProjectName, "project-name", "", "SageMaker project name to tag a created target group with (env SMCD_PROJECT_NAME)")
-	fl.StringVar(&opts.TargetPrefix, "target-prefix", "", "key prefix in the target bucket (env SMCD_TARGET_PREFIX)")
-	fl.StringVar(&opts.EventFile, "event", "", "triggering EventBridge model package state change event JSON file, logged only (env SMCD_EVENT)")
-	fl.StringVar(&opts.Verify, "verify", string(s3copy.VerifyChecksum), "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned) (env SMCD_VERIFY)")
+	opts.values = map[string]*string{}
+	for _, s := range promotion.Settings() {
+		opts.values[s.Env] = fl.String(s.Flag, flagDefaults[s.Env], flagHelp[s.Env]+" (env "+s.Env+")")
+	}
+	fl.StringVar(&opts.EventFile, "event", "", "triggering EventBridge model package state change event JSON file, logged only (env "+promotion.EnvEvent+")")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (source chosen and why, objects and sizes, target package) and change nothing")
-	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output)
 	cmd.AddCommand(NewCmdGrants(f))
 	return cmd
 }
 
-func (o *Options) applyEnv(fl *pflag.FlagSet) error {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
+// resolve builds the Config from the flags and validates it: the one rule set of
+// promotion.Config.Validate, with errors naming the flag (and its variable).
+func (o *Options) resolve(c *cobra.Command) error {
+	o.Config = promotion.Config{}
+	for _, s := range promotion.Settings() {
+		s.Set(&o.Config, *o.values[s.Env])
 	}
-	for _, e := range envFlags {
-		if fl.Changed(e.flag) {
-			continue
+	if err := cmdutil.CheckOutput(c, o.Output); err != nil {
+		var u *cmdutil.UsageError
+		errors.As(err, &u)
+		return u.Err
+	}
+	err := o.Config.Validate()
+	var missing *promotion.MissingError
+	var bad *promotion.ConfigError
+	switch {
+	case errors.As(err, &missing):
+		var names []string
+		for _, env := range missing.Envs {
+			names = append(names, "--"+promotion.SettingOf(env).Flag+" (or "+env+")")
 		}
-		if v, ok := lookup(getenv, e.env); ok {
-			if err := fl.Set(e.flag, v); err != nil {
-				return cmdutil.BadInput(fmt.Errorf("%s=%q: %w", e.env, v, err))
-			}
-		}
+		return fmt.Errorf("%s required", strings.Join(names, " and "))
+	case errors.As(err, &bad):
+		s := promotion.SettingOf(bad.Env)
+		return errors.New(bad.Named("--" + s.Flag + " (" + s.Label + ")"))
 	}
-	return nil
-}
-
-func lookup(getenv func(string) string, key string) (string, bool) {
-	v := getenv(key)
-	return v, v != ""
-}
-
-func (o *Options) validate() error {
-	if o.SourceGroupARN == "" {
-		return errors.New("--source-group-arn (or SMCD_SOURCE_GROUP_ARN) is required")
-	}
-	if _, err := promotion.ParseGroupARN(o.SourceGroupARN); err != nil {
-		return err
-	}
-	if o.TargetBucket == "" {
-		return errors.New("--target-bucket (or SMCD_TARGET_BUCKET) is required")
-	}
-	if err := promotion.ValidateBucketName(o.TargetBucket); err != nil {
-		return fmt.Errorf("target %w", err)
-	}
-	if o.TargetGroup != "" {
-		if err := promotion.ValidateGroupName(o.TargetGroup); err != nil {
-			return err
-		}
-	}
-	if o.KMSKeyARN != "" {
-		if err := promotion.ValidateKMSKeyARN(o.KMSKeyARN); err != nil {
-			return err
-		}
-	}
-	if o.SourceRoleARN != "" && !strings.HasPrefix(o.SourceRoleARN, "arn:") || o.SourceRoleARN != "" && !strings.Contains(o.SourceRoleARN, ":role/") {
-		return fmt.Errorf("source role ARN %q: expected arn:aws:iam::ACCOUNT:role/NAME", o.SourceRoleARN)
-	}
-	switch o.ApprovalStatus {
-	case string(types.ModelApprovalStatusApproved), string(types.ModelApprovalStatusPendingManualApproval):
-	default:
-		return fmt.Errorf("approval status %q: expected Approved or PendingManualApproval", o.ApprovalStatus)
-	}
-	if o.ProjectID != "" {
-		if err := promotion.ValidateProjectID(o.ProjectID); err != nil {
-			return err
-		}
-	}
-	if o.ProjectName != "" {
-		if err := promotion.ValidateProjectName(o.ProjectName); err != nil {
-			return err
-		}
-	}
-	if err := promotion.ValidatePrefix(o.TargetPrefix); err != nil {
-		return err
-	}
-	if _, err := s3copy.ParseVerifyMode(o.Verify); err != nil || o.Verify == "" {
-		return fmt.Errorf("verify mode %q: expected %s or %s", o.Verify, s3copy.VerifyChecksum, s3copy.VerifySize)
-	}
-	switch o.Output {
-	case "text", "json":
-	default:
-		return fmt.Errorf("output format %q: expected text or json", o.Output)
-	}
-	return nil
+	return err
 }
 
 // Summary is the --output json document.
@@ -266,9 +219,11 @@ type Summary struct {
 	Verified  bool     `json:"verified"`
 	Rejected  []string `json:"rejected,omitempty"`
 	// Dropped lists source package fields the target package leaves out, with the reason.
-	Dropped    []promotion.Dropped `json:"dropped,omitempty"`
-	DurationMS int64               `json:"durationMs"`
-	DryRun     bool                `json:"dryRun,omitempty"`
+	Dropped []promotion.Dropped `json:"dropped,omitempty"`
+	// Warnings are things a person should know (also printed on stderr).
+	Warnings   []string `json:"warnings,omitempty"`
+	DurationMS int64    `json:"durationMs"`
+	DryRun     bool     `json:"dryRun,omitempty"`
 	// Verify is the verify mode: checksum or size.
 	Verify string `json:"verify"`
 	// Plan is set with --dry-run.
@@ -298,34 +253,28 @@ type PlanObjectJSON struct {
 // Build makes the promoter from AWS configuration: source clients in the source group's region,
 // through the source role when given.
 func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
-	arn, err := promotion.ParseGroupARN(o.SourceGroupARN)
+	arn, err := promotion.ParseGroupARN(o.Config.SourceGroupARN)
 	if err != nil {
 		return nil, cmdutil.BadInput(err)
 	}
 	src := cfg.Copy()
 	src.Region = arn.Region
-	if o.SourceRoleARN != "" {
-		src.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.SourceRoleARN,
+	if o.Config.SourceRoleARN != "" {
+		src.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.Config.SourceRoleARN,
 			func(p *stscreds.AssumeRoleOptions) { p.RoleSessionName = "smcd-promote" }))
 	}
 	pathStyle := func(opt *s3.Options) { opt.UsePathStyle = cfg.BaseEndpoint != nil }
 	copts := o.Copier
-	copts.KMSKeyARN = o.KMSKeyARN
-	if copts.Verify, err = s3copy.ParseVerifyMode(o.Verify); err != nil {
-		return nil, cmdutil.BadInput(err)
-	}
+	copts.KMSKeyARN, copts.Verify = o.Config.KMSKeyARN, o.Config.VerifyMode()
+	target := s3.NewFromConfig(cfg, pathStyle, func(opt *s3.Options) { opt.HTTPClient = s3copy.HTTPClient(copts.Concurrency) })
 	return &promotion.Promoter{
-		Config: promotion.Config{
-			SourceGroupARN: o.SourceGroupARN, TargetBucket: o.TargetBucket, TargetGroup: o.TargetGroup,
-			TargetPrefix: o.TargetPrefix, ApprovalStatus: types.ModelApprovalStatus(o.ApprovalStatus),
-			ProjectID: o.ProjectID, ProjectName: o.ProjectName,
-		},
+		Config:         o.Config,
 		SourceRegistry: sagemaker.NewFromConfig(src),
 		SourceStorage:  s3.NewFromConfig(src, pathStyle),
 		TargetRegistry: sagemaker.NewFromConfig(cfg),
-		Copier: s3copy.New(s3.NewFromConfig(cfg, pathStyle, func(opt *s3.Options) { opt.HTTPClient = s3copy.HTTPClient(copts.Concurrency) }),
-			func(c *s3copy.Options) { *c = copts }),
-		Clock: o.Now,
+		TargetStorage:  target,
+		Copier:         s3copy.New(target, func(c *s3copy.Options) { *c = copts }),
+		Clock:          o.Now,
 	}, nil
 }
 
@@ -359,6 +308,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		if err != nil {
 			return mapErr(err, p.Copier.Options.Verify)
 		}
+		warn(f.Stderr, plan.Warnings)
 		return printPlan(f.Stdout, o.Output, plan, p.Copier.Options.Verify)
 	}
 	r := newRenderer(f, o.Output)
@@ -367,7 +317,15 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return mapErr(err, p.Copier.Options.Verify)
 	}
+	warn(f.Stderr, res.Warnings)
 	return printResult(f.Stdout, o.Output, res, p.Copier.Options.Verify)
+}
+
+// warn prints warnings on stderr, one line each.
+func warn(w io.Writer, warnings []string) {
+	for _, m := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", m)
+	}
 }
 
 // mapErr gives promotion errors their exit codes; AWS errors keep cmdutil's mapping. In checksum
@@ -376,7 +334,10 @@ func mapErr(err error, verify s3copy.VerifyMode) error {
 	var integrity *s3copy.IntegrityError
 	var unsafe *promotion.UnsafeKeyError
 	var notFound *promotion.NotFoundError
+	var key *promotion.TargetKeyError
 	switch {
+	case errors.As(err, &key):
+		return cmdutil.BadInput(err)
 	case errors.As(err, &integrity):
 		if errors.Is(err, s3copy.ErrUnverifiable) && verify == s3copy.VerifyChecksum {
 			err = fmt.Errorf("%w, or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag", err)
@@ -413,7 +374,7 @@ func printResult(w io.Writer, output string, res *promotion.Result, verify s3cop
 	}
 	if output == "json" {
 		return writeJSON(w, Summary{Result: string(res.Action), Message: message(res), SourceARN: res.SourceARN, TargetARN: res.TargetARN,
-			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, Dropped: res.Dropped, DurationMS: res.Duration.Milliseconds(),
+			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, Dropped: res.Dropped, Warnings: res.Warnings, DurationMS: res.Duration.Milliseconds(),
 			Verify: string(verify)})
 	}
 	for _, r := range res.Rejected {
@@ -435,7 +396,7 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan, verify s3copy.V
 		pj.Objects = append(pj.Objects, PlanObjectJSON{Source: o.Source.URI(), Target: o.Target.URI(), Size: o.Size, Verification: o.Verification, Fields: o.Fields})
 	}
 	if output == "json" {
-		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true,
+		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true, Warnings: plan.Warnings,
 			Verify: string(verify), Plan: pj})
 	}
 	fmt.Fprintf(w, "dry run: nothing will be changed\n")

@@ -62,7 +62,7 @@ or on a foreign config.`,
   smcd --endpoint-url http://127.0.0.1:5000 refresh --endpoint churn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, o.Output); err != nil {
+			if err := cmdutil.CheckOutput(cmd, o.Output); err != nil {
 				return err
 			}
 			return runRefresh(cmd.Context(), f, cmd, o)
@@ -70,7 +70,7 @@ or on a foreign config.`,
 	}
 	o.addFlags(cmd, "DynamoDB state table of the refresher")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "record a manual change first, so the endpoint is refreshed even if nothing changed")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
 

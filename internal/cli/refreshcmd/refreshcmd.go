@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -31,8 +30,6 @@ func Commands(f *cmdutil.Factory) []*cobra.Command {
 // recorded.
 type TargetOptions struct {
 	Endpoint, ConfigA, ConfigB, Table string
-	// Getenv reads environment variables (os.Getenv when nil).
-	Getenv func(string) string
 }
 
 func (o *TargetOptions) addFlags(cmd *cobra.Command, tableHelp string) {
@@ -42,18 +39,14 @@ func (o *TargetOptions) addFlags(cmd *cobra.Command, tableHelp string) {
 	cmd.Flags().StringVar(&o.Table, "table", "", tableHelp+" (env "+refresher.EnvTableName+"; default: the endpoint's "+refresher.TagStateTable+" tag)")
 }
 
-// fillFromEnv applies the environment to empty fields.
-func (o *TargetOptions) fillFromEnv() {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	for _, f := range []struct {
+// fillFromEnv applies the environment (through the factory) to empty fields.
+func (o *TargetOptions) fillFromEnv(f *cmdutil.Factory) {
+	for _, e := range []struct {
 		v   *string
 		env string
 	}{{&o.Endpoint, refresher.EnvEndpointName}, {&o.ConfigA, refresher.EnvConfigA}, {&o.ConfigB, refresher.EnvConfigB}, {&o.Table, refresher.EnvTableName}} {
-		if *f.v == "" {
-			*f.v = getenv(f.env)
+		if *e.v == "" {
+			*e.v = f.Env(e.env)
 		}
 	}
 }
@@ -73,7 +66,7 @@ type target struct {
 // reads the state item (when a table is known) and takes A/B from it when still unknown.
 // requireConfigs makes unknown A/B names an error; requireTable a missing table.
 func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *TargetOptions, requireTable, requireConfigs bool) (*target, error) {
-	o.fillFromEnv()
+	o.fillFromEnv(f)
 	if o.Endpoint == "" {
 		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no endpoint: pass --endpoint NAME or set %s", refresher.EnvEndpointName)}
 	}
@@ -162,11 +155,4 @@ func decisionError(endpoint string, d refresh.Decision) error {
 		}
 	}
 	return cmdutil.WithCode(cmdutil.ExitEndpointFailed, fmt.Errorf("endpoint %s needs attention: %s", endpoint, d.Reason))
-}
-
-func checkOutput(cmd *cobra.Command, output string) error {
-	if output != "text" && output != "json" {
-		return &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("--output %q: expected text or json", output)}
-	}
-	return nil
 }

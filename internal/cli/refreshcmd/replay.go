@@ -107,7 +107,7 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *R
 	if o.Prefix != "" && o.Bucket == "" {
 		return &cmdutil.UsageError{Command: cmd.CommandPath(), Err: errors.New("--prefix needs --bucket")}
 	}
-	o.fillFromEnv()
+	o.fillFromEnv(f)
 	if o.Endpoint == "" && probe.DetailType == events.DetailTypeEndpointStateChange {
 		var e lambdaevents.CloudWatchEvent
 		if json.Unmarshal(payload, &e) == nil {

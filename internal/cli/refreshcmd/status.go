@@ -82,14 +82,14 @@ found; 6 endpoint Failed or on a config that is neither A nor B.`,
   smcd status --endpoint churn --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, o.Output); err != nil {
+			if err := cmdutil.CheckOutput(cmd, o.Output); err != nil {
 				return err
 			}
 			return runStatus(cmd.Context(), f, cmd, o)
 		},
 	}
 	o.addFlags(cmd, "DynamoDB state table of the refresher; without one only the endpoint is shown")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
