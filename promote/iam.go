@@ -84,7 +84,9 @@ func promoterStatements(a *arns, r *resolved) []awsiam.PolicyStatement {
 		// Source objects encrypted with a source-account key are decrypted by S3 during the copy.
 		statement("DecryptSourceArtifacts", []string{"kms:Decrypt", "kms:DescribeKey"}, a.sourceKeys,
 			map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": a.s3ViaService}}),
-		statement("WriteTargetBucket", []string{"s3:ListBucket", "s3:ListBucketMultipartUploads"}, a.targetBucket, nil),
+		// GetEncryptionConfiguration: without KmsKeyArn, the promoter checks that the bucket's
+		// default encryption is not a customer managed key it could not use.
+		statement("WriteTargetBucket", []string{"s3:GetEncryptionConfiguration", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, a.targetBucket, nil),
 		// PutObjectTagging: a copy that carries tags (CopyObject copying the source's, or
 		// CreateMultipartUpload with x-amz-tagging) needs it on the new object besides PutObject.
 		statement("WriteTargetArtifacts", []string{
@@ -96,6 +98,9 @@ func promoterStatements(a *arns, r *resolved) []awsiam.PolicyStatement {
 			"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
 			"sagemaker:AddTags", "sagemaker:ListTags",
 		}, a.target, nil),
+		// Search finds the target copies by their lineage tag without describing every package.
+		// It has no resource-level permissions (the service authorization reference lists "*").
+		statement("FindTargetCopies", []string{"sagemaker:Search"}, jsii.Strings("*"), nil),
 	}
 	if r.kmsKeyArn != "" {
 		s = append(s, statement("EncryptTargetArtifacts", []string{

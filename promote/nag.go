@@ -23,6 +23,7 @@ const (
 	reasonSourceKeys     = "Source objects may be encrypted with any key of the source account; kms:Decrypt is limited to that account's keys in this region and to use by S3 (kms:ViaService)."
 	reasonTargetObjects  = "Promoted artifacts are written under keys derived from each package; the statement is limited to objects of the one target bucket."
 	reasonTargetKey      = "kms:GenerateDataKey* (GenerateDataKey and GenerateDataKeyWithoutPlaintext, used by S3 SSE-KMS) on the one configured target key."
+	reasonSearch         = "sagemaker:Search supports no resource-level permissions (resource \"*\" in the service authorization reference); it only reads, and the promoter filters it to the target group's packages with the lineage tag."
 	reasonAccessLogs     = "This bucket receives the artifact bucket's server access logs; logging it to itself would loop."
 )
 
@@ -74,6 +75,7 @@ func suppress(stack awscdk.Stack, m *modelPackagePromotePipeline, logs awss3.Buc
 	add(role, "AwsSolutions-IAM5", reasonSourceObjects, pattern(`Resource::arn:~:s3:::\*`), pattern(`Resource::arn:~:s3:::\*/\*`))
 	add(role, "AwsSolutions-IAM5", reasonSourceKeys, pattern(`Resource::arn:~:kms:%s:%s:key/\*`, r.source.Region, r.source.AccountID))
 	add(role, "AwsSolutions-IAM5", reasonTargetObjects, pattern(`Resource::arn:~:s3:::%s/\*`, r.targetBucket))
+	add(role, "AwsSolutions-IAM5", reasonSearch, literal("Resource::*"))
 	if r.kmsKeyArn != "" {
 		add(role, "AwsSolutions-IAM5", reasonTargetKey, literal("Action::kms:GenerateDataKey*"))
 	}

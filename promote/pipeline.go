@@ -200,13 +200,18 @@ func NewModelPackagePromotePipeline(scope constructs.Construct, id *string, prop
 		RestartExecutionOnUpdate: jsii.Bool(false),
 		Stages: &[]*awscodepipeline.StageProps{
 			{StageName: jsii.String("Source"), Actions: &[]awscodepipeline.IAction{source}},
-			{StageName: jsii.String("Promote"), Actions: &[]awscodepipeline.IAction{
-				awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
-					ActionName: jsii.String("Promote"),
-					Project:    m.project,
-					Input:      promoterOut,
-				}),
-			}},
+			{StageName: jsii.String("Promote"),
+				// One automatic retry of a failed promotion (CodePipeline V2 stage retry): a run
+				// converges, so retrying is safe, and one lost answer (say a network reset while
+				// registering) does not leave the package waiting for the next approval event.
+				OnFailure: &awscodepipeline.FailureConditions{Result: awscodepipeline.Result_RETRY, RetryMode: awscodepipeline.RetryMode_FAILED_ACTIONS},
+				Actions: &[]awscodepipeline.IAction{
+					awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
+						ActionName: jsii.String("Promote"),
+						Project:    m.project,
+						Input:      promoterOut,
+					}),
+				}},
 		},
 	})
 

@@ -34,14 +34,20 @@ const (
 
 // Main runs smcd with args (without the program name) and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := &cmdutil.Factory{
+	return Execute(ctx, &cmdutil.Factory{
 		Stdout:     stdout,
 		Stderr:     stderr,
 		IsTerminal: isTerminal(stderr),
-	}
+	}, args)
+}
+
+// Execute runs smcd with args and the dependencies in f (tests inject the environment, the
+// clock and AWS) and returns the process exit code, printing errors on f.Stderr.
+func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	stderr := f.Stderr
 	root := NewRoot(f)
 	root.SetArgs(args)
-	root.SetOut(stdout)
+	root.SetOut(f.Stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
