@@ -4,6 +4,7 @@
 package promotiontest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
