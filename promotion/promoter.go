@@ -248,9 +248,11 @@ func ClientToken(sourceARN, targetGroup string) string {
 	return "smcd-" + hex.EncodeToString(sum[:15])
 }
 
-// imageWarnings warns about container images in a private ECR repository of another account than
-// the target's (known from the target group's ARN; else any account): SageMaker in the target
-// account pulls them only if the repository policy allows it.
+// imageWarnings warns about container images in a private ECR repository of the source
+// account (when it is not the target's, known from the target group's ARN): SageMaker in the
+// target account pulls them only if the repository policy allows it. Images of other accounts
+// are not warned about: AWS's own images (built-in algorithms, deep learning containers) live in
+// AWS accounts that every account may pull from.
 func imageWarnings(d *sagemaker.DescribeModelPackageOutput, sourceAccount string, target *sagemaker.DescribeModelPackageGroupOutput) []string {
 	var images []string
 	add := func(cs []types.ModelPackageContainerDefinition) {
@@ -264,22 +266,19 @@ func imageWarnings(d *sagemaker.DescribeModelPackageOutput, sourceAccount string
 	for _, a := range d.AdditionalInferenceSpecifications {
 		add(a.Containers)
 	}
-	targetAccount := ""
 	if target != nil {
-		if a, err := ParseGroupARN(aws.ToString(target.ModelPackageGroupArn)); err == nil {
-			targetAccount = a.AccountID
+		if a, err := ParseGroupARN(aws.ToString(target.ModelPackageGroupArn)); err == nil && a.AccountID == sourceAccount {
+			return nil
 		}
 	}
 	var out []string
-	for _, r := range ForeignImages(images, targetAccount) {
-		if targetAccount == "" && r.AccountID != sourceAccount {
-			continue // the target account is unknown: only the source account is surely another
+	for _, r := range ForeignImages(images, "") {
+		if r.AccountID != sourceAccount {
+			continue
 		}
-		how := "the repository policy must let this account pull it (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability)"
-		if r.AccountID == sourceAccount {
-			how += "; smcd promote grants --image-repository " + r.Name + " prints it"
-		}
-		out = append(out, fmt.Sprintf("container image repository %s is a private ECR repository of account %s: %s", r.ARN(PartitionOf(r.Region)), r.AccountID, how))
+		out = append(out, fmt.Sprintf("container image repository %s is in the private ECR of the source account %s: its repository policy must let this account pull it "+
+			"(ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability), or models created from the promoted package fail; "+
+			"smcd promote grants --image-repository %s prints it", r.ARN(PartitionOf(r.Region)), r.AccountID, r.Name))
 	}
 	return out
 }

@@ -170,6 +170,7 @@ func (e *Env) Promoter(cfg promotion.Config, opts s3copy.Options, byARN bool) *p
 		SourceRegistry: sagemaker.NewFromConfig(srcCfg),
 		SourceStorage:  s3.NewFromConfig(srcCfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		TargetRegistry: e.TargetSM,
+		TargetStorage:  e.TargetS3,
 		Copier:         s3copy.New(e.TargetS3, func(o *s3copy.Options) { *o = opts }),
 	}
 }
