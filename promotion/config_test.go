@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 func validConfig() promotion.Config {
@@ -30,7 +31,7 @@ func TestConfigValidate(t *testing.T) {
 			c.TargetGroup, c.TargetPrefix = "churn-prod", "promoted/v1"
 			c.KMSKeyARN = "arn:aws:kms:eu-west-1:111222333444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 			c.SourceRoleARN = "arn:aws:iam::444333666777:role/path/promote-read"
-			c.ApprovalStatus, c.ProjectID, c.ProjectName, c.Verify = "PendingManualApproval", "p-abcdef123456", "churn", promotion.VerifySize
+			c.ApprovalStatus, c.ProjectID, c.ProjectName, c.Verify = "PendingManualApproval", "p-abcdef123456", "churn", s3copy.VerifySize
 		}, "", ""},
 		{"govcloud", func(c *promotion.Config) {
 			c.SourceGroupARN = "arn:aws-us-gov:sagemaker:us-gov-west-1:444333666777:model-package-group/churn"
@@ -151,7 +152,7 @@ func TestConfigEnvRoundTrip(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	c := validConfig()
-	if c.Group() != "churn" || c.Status() != "Approved" || c.VerifyMode() != promotion.VerifyChecksum {
+	if c.Group() != "churn" || c.Status() != "Approved" || c.VerifyMode() != s3copy.VerifyChecksum {
 		t.Errorf("defaults: group %q status %q verify %q", c.Group(), c.Status(), c.VerifyMode())
 	}
 	c.TargetGroup = "prod"

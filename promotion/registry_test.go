@@ -15,6 +15,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // TestLostCreateModelPackageGroupAnswer: the target group is created, the answer is lost, and the
@@ -25,7 +26,7 @@ func TestLostCreateModelPackageGroupAnswer(t *testing.T) {
 	want, cfg := registerForLostAnswers(t, ctx, env)
 	proxy.Add(faultproxy.Rule{Operation: "CreateModelPackageGroup", Calls: []int{1}, Fault: faultproxy.ResetAfter})
 	opts := multipartOpts
-	opts.ObjectConcurrency = 1
+	opts.Concurrency = 1
 	res, err := env.Promoter(cfg, opts, false).Promote(ctx)
 	if err != nil {
 		t.Fatalf("promote with the answer of CreateModelPackageGroup lost: %v", err)
@@ -61,13 +62,13 @@ func TestNothingToPromoteCostsTheSameWhateverTheTargetHolds(t *testing.T) {
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
 	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
-	if _, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx); err != nil {
+	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 		t.Fatal(err)
 	}
 	run := func() map[string]int {
 		t.Helper()
 		proxy.Reset()
-		res, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx)
+		res, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx)
 		if err != nil || res.Action != promotion.ActionUpToDate || res.SourceARN != v1 {
 			t.Fatalf("no-op run: %+v, %v", res, err)
 		}
@@ -109,7 +110,7 @@ func TestSourceTagsAnyFailureIsNotFatal(t *testing.T) {
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
 	proxy.Add(faultproxy.Rule{Operation: "ListTags", Fault: faultproxy.InternalError})
-	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, false).Promote(ctx)
+	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, false).Promote(ctx)
 	if err != nil {
 		t.Fatalf("promote with ListTags failing: %v", err)
 	}
@@ -142,7 +143,7 @@ func TestTargetBucketCustomerKey(t *testing.T) {
 		}}},
 	}))
 	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
-	_, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx)
+	_, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx)
 	var keyErr *promotion.TargetKeyError
 	if !errors.As(err, &keyErr) || keyErr.KeyID != key || !strings.Contains(err.Error(), "--kms-key-arn") || !strings.Contains(err.Error(), "kms:GenerateDataKey") {
 		t.Fatalf("promote into a bucket with a customer managed default key: %v, want a TargetKeyError naming %s and what to grant", err, key)
@@ -151,7 +152,7 @@ func TestTargetBucketCustomerKey(t *testing.T) {
 		t.Errorf("objects copied before failing: %v", keys)
 	}
 	cfg.KMSKeyARN = key
-	if _, err := env.Promoter(cfg, promotion.CopierOptions{}, false).Promote(ctx); err != nil {
+	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 		t.Fatalf("promote with the bucket's key configured: %v", err)
 	}
 }
@@ -166,7 +167,7 @@ func TestImageInSourceAccountECRIsWarned(t *testing.T) {
 	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers:            []types.ModelPackageContainerDefinition{{Image: aws.String(image), ModelDataUrl: aws.String(u)}},
 		SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}))
-	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, promotion.CopierOptions{}, false).Promote(ctx)
+	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, false).Promote(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

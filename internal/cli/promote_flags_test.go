@@ -13,6 +13,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 const goodARN = "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/churn"
@@ -115,7 +116,7 @@ func TestPromoteSettingsFromEnvironment(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if c := got.Config; c.Status() != "Approved" || c.VerifyMode() != promotion.VerifyChecksum || c.Group() != "churn" || got.Output != "text" {
+	if c := got.Config; c.Status() != "Approved" || c.VerifyMode() != s3copy.VerifyChecksum || c.Group() != "churn" || got.Output != "text" {
 		t.Errorf("defaults: %+v output %q", c, got.Output)
 	}
 }

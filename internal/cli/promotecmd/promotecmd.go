@@ -69,7 +69,7 @@ var flagHelp = map[string]string{
 // flagDefaults are the defaults shown in help (the Config's zero values mean the same).
 var flagDefaults = map[string]string{
 	promotion.EnvApprovalStatus: string(types.ModelApprovalStatusApproved),
-	promotion.EnvVerify:         string(promotion.VerifyChecksum),
+	promotion.EnvVerify:         string(s3copy.VerifyChecksum),
 }
 
 // envBindings binds every flag that has an environment variable to it (flags win).
