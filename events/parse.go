@@ -53,20 +53,27 @@ func ParseS3Object(e lambdaevents.CloudWatchEvent) (S3ObjectChange, error) {
 	if Classify(e) != KindS3Object {
 		return S3ObjectChange{}, fmt.Errorf("event %s: source %q detail-type %q is not an S3 object event", e.ID, e.Source, e.DetailType)
 	}
-	var d S3ObjectDetail
-	if err := json.Unmarshal(e.Detail, &d); err != nil {
+	// Only the members the refresher uses are read; the rest of the detail may take any shape.
+	var bucket, object json.RawMessage
+	var c S3ObjectChange
+	if err := decodeMembers(e.Detail, map[string]any{"bucket": &bucket, "object": &object}); err != nil {
 		return S3ObjectChange{}, fmt.Errorf("event %s: decode S3 detail: %w", e.ID, err)
 	}
-	if d.Bucket.Name == "" || d.Object.Key == "" {
+	if bucket != nil {
+		_ = decodeMembers(bucket, map[string]any{"name": &c.Bucket})
+	}
+	if object != nil {
+		_ = decodeMembers(object, map[string]any{"key": &c.Key, "sequencer": &c.Sequencer})
+	}
+	if c.Bucket == "" || c.Key == "" {
 		return S3ObjectChange{}, fmt.Errorf("event %s: S3 detail without bucket name or object key", e.ID)
 	}
-	return S3ObjectChange{
-		Bucket:    d.Bucket.Name,
-		Key:       d.Object.Key,
-		Sequencer: d.Object.Sequencer,
-		Deleted:   e.DetailType == DetailTypeObjectDeleted,
-		At:        e.Time,
-	}, nil
+	if e.Time.IsZero() {
+		return S3ObjectChange{}, fmt.Errorf("event %s: S3 event without a readable \"time\" (the quiet period counts from it)", e.ID)
+	}
+	c.Deleted = e.DetailType == DetailTypeObjectDeleted
+	c.At = e.Time
+	return c, nil
 }
 
 // ParseEndpointStateChange reads the detail of a "SageMaker Endpoint State Change" event.

@@ -1,6 +1,10 @@
 package events
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Source and detail types of the S3 events sent to EventBridge (buckets with EventBridge
 // notifications enabled).
@@ -25,6 +29,10 @@ const (
 	ReasonCopyObject = "CopyObject"
 	// ReasonCompleteMultipartUpload ends a multipart upload, as most large uploads do.
 	ReasonCompleteMultipartUpload = "CompleteMultipartUpload"
+	// ReasonDeleteObject is a DeleteObject call ("Object Deleted").
+	ReasonDeleteObject = "DeleteObject"
+	// ReasonLifecycleExpiration is a deletion by a lifecycle rule ("Object Deleted").
+	ReasonLifecycleExpiration = "Lifecycle Expiration"
 	// DeletionTypePermanentlyDeleted: the object (or an object version) is gone.
 	DeletionTypePermanentlyDeleted = "Permanently Deleted"
 	// DeletionTypeDeleteMarkerCreated: a versioned bucket got a delete marker.
@@ -55,7 +63,8 @@ type S3DetailBucket struct {
 
 // S3DetailObject describes the object of an S3 event.
 type S3DetailObject struct {
-	// Key is the object key (not URL-encoded, unlike classic S3 notifications).
+	// Key is the object key. AWS does not document whether EventBridge delivers it as is or
+	// form-encoded as classic S3 notifications do (see KeyForms); consumers accept both.
 	Key string `json:"key"`
 	// Size is absent on deletions.
 	Size *int64 `json:"size,omitempty"`
@@ -74,4 +83,38 @@ type S3ObjectChange struct {
 	Deleted bool
 	// At is the event time.
 	At time.Time
+}
+
+// KeyForms returns the spellings under which a key (or a key prefix or suffix) may appear in
+// detail.object.key: as is, and form-encoded as classic S3 notifications encode keys
+// (application/x-www-form-urlencoded: space as "+", other bytes outside A-Z a-z 0-9 - _ . ~ as
+// %XX), with "/" kept and with "/" encoded too. AWS does not document which one EventBridge
+// uses, so rule patterns match every form. Duplicates are removed; s itself comes first.
+func KeyForms(s string) []string {
+	forms := []string{s}
+	add := func(f string) {
+		for _, g := range forms {
+			if g == f {
+				return
+			}
+		}
+		forms = append(forms, f)
+	}
+	segments := strings.Split(s, "/")
+	for i, seg := range segments {
+		segments[i] = url.QueryEscape(seg)
+	}
+	add(strings.Join(segments, "/"))
+	add(url.QueryEscape(s))
+	return forms
+}
+
+// DecodeKey returns the key a form-encoded detail.object.key stands for, and false when key
+// is not a valid form encoding (then it can only be the key as is).
+func DecodeKey(key string) (string, bool) {
+	d, err := url.QueryUnescape(key)
+	if err != nil {
+		return "", false
+	}
+	return d, true
 }

@@ -1,7 +1,5 @@
 package events
 
-import "time"
-
 // Source and detail type of SageMaker endpoint state changes.
 const (
 	// SourceSageMaker is the "source" of every SageMaker EventBridge event.
@@ -27,41 +25,26 @@ const (
 	EndpointStatusUpdateRollbackFailed EndpointStatus = "UPDATE_ROLLBACK_FAILED"
 )
 
-// EndpointStateChangeDetail is the "detail" of a "SageMaker Endpoint State Change" event.
-// The refresher treats it as a wake-up only and always asks DescribeEndpoint for the truth,
-// because state-change events may arrive late, twice or out of order.
+// EndpointStateChangeDetail is the part of a "SageMaker Endpoint State Change" event's detail
+// the refresher reads. It treats the event as a wake-up only and always asks DescribeEndpoint
+// for the truth, because state-change events may arrive late, twice or out of order; so it
+// decodes only these members, and a member of an unexpected type (SageMaker documents epoch
+// times as JSON floats, FailureReason may be null) is left zero instead of failing the event.
 type EndpointStateChangeDetail struct {
-	EndpointName       string                      `json:"EndpointName"`
-	EndpointArn        string                      `json:"EndpointArn"`
-	EndpointConfigName string                      `json:"EndpointConfigName"`
-	ProductionVariants []EndpointProductionVariant `json:"ProductionVariants,omitempty"`
-	EndpointStatus     EndpointStatus              `json:"EndpointStatus"`
-	FailureReason      string                      `json:"FailureReason,omitempty"`
-	// CreationTime and LastModifiedTime are milliseconds since the Unix epoch.
-	CreationTime     int64             `json:"CreationTime"`
-	LastModifiedTime int64             `json:"LastModifiedTime"`
-	Tags             map[string]string `json:"Tags"`
+	EndpointName       string         `json:"EndpointName"`
+	EndpointConfigName string         `json:"EndpointConfigName,omitempty"`
+	EndpointStatus     EndpointStatus `json:"EndpointStatus"`
+	// FailureReason is set when an update or creation failed ("" when absent or null).
+	FailureReason string `json:"FailureReason,omitempty"`
+	// LastModifiedTime is epoch milliseconds in the event (integer or float).
+	LastModifiedTime Timestamp `json:"LastModifiedTime,omitzero"`
 }
 
-// LastModified returns LastModifiedTime as a time.
-func (d EndpointStateChangeDetail) LastModified() time.Time {
-	return time.UnixMilli(d.LastModifiedTime).UTC()
-}
-
-// EndpointProductionVariant is one production variant in an endpoint state change.
-type EndpointProductionVariant struct {
-	VariantName          string                  `json:"VariantName"`
-	CurrentWeight        float64                 `json:"CurrentWeight"`
-	DesiredWeight        float64                 `json:"DesiredWeight"`
-	CurrentInstanceCount float64                 `json:"CurrentInstanceCount"`
-	DesiredInstanceCount float64                 `json:"DesiredInstanceCount"`
-	DeployedImages       []EndpointDeployedImage `json:"DeployedImages,omitempty"`
-}
-
-// EndpointDeployedImage is a container image a variant runs.
-type EndpointDeployedImage struct {
-	SpecifiedImage string `json:"SpecifiedImage"`
-	ResolvedImage  string `json:"ResolvedImage"`
-	// ResolutionTime is milliseconds since the Unix epoch.
-	ResolutionTime int64 `json:"ResolutionTime"`
+// UnmarshalJSON decodes the members above tolerantly (see EndpointStateChangeDetail).
+func (d *EndpointStateChangeDetail) UnmarshalJSON(b []byte) error {
+	*d = EndpointStateChangeDetail{}
+	return decodeMembers(b, map[string]any{
+		"EndpointName": &d.EndpointName, "EndpointConfigName": &d.EndpointConfigName,
+		"EndpointStatus": &d.EndpointStatus, "FailureReason": &d.FailureReason, "LastModifiedTime": &d.LastModifiedTime,
+	})
 }

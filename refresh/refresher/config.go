@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
 )
 
@@ -59,23 +60,52 @@ type Filter struct {
 	Suffix string `json:"suffix,omitempty"`
 }
 
-// Matches reports whether a change to bucket/key is watched. No filters means every key.
+// Matches reports whether a change to bucket/key is watched. No filters means every key. The
+// key may be delivered as is or form-encoded (events.KeyForms): both match.
 func (w Watch) Matches(bucket, key string) bool {
-	if w.Bucket == "" {
-		return true
+	_, ok := w.match(bucket, key)
+	return ok
+}
+
+// match reports whether bucket/key is watched and which spelling of the key matched: the key
+// as delivered, or, when only that matches, the key its form encoding stands for.
+func (w Watch) match(bucket, key string) (string, bool) {
+	if w.Bucket != "" && bucket != w.Bucket {
+		return "", false
 	}
-	if bucket != w.Bucket {
-		return false
+	if w.Bucket == "" || w.filtersMatch(key) {
+		return key, true
 	}
-	if len(w.Filters) == 0 {
-		return true
+	if decoded, ok := events.DecodeKey(key); ok && decoded != key && w.filtersMatch(decoded) {
+		return decoded, true
 	}
+	return "", false
+}
+
+func (w Watch) filtersMatch(key string) bool {
 	for _, f := range w.Filters {
 		if f.Matches(key) {
 			return true
 		}
 	}
-	return false
+	return len(w.Filters) == 0
+}
+
+// WatchedKey reports whether a change to bucket/key counts and returns the key to record: the
+// key as delivered when it matches the watch as is, otherwise the key its form encoding stands
+// for (EventBridge may deliver detail.object.key either way), and MarkerKey when the key is the
+// completion marker in either spelling.
+func (c Config) WatchedKey(bucket, key string) (string, bool) {
+	k, ok := c.Watch.match(bucket, key)
+	if !ok {
+		return "", false
+	}
+	if c.MarkerKey != "" && k != c.MarkerKey {
+		if decoded, ok := events.DecodeKey(key); ok && decoded == c.MarkerKey {
+			return c.MarkerKey, true
+		}
+	}
+	return k, true
 }
 
 // Matches reports whether key starts with f.Prefix and ends with f.Suffix.

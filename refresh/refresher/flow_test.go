@@ -126,7 +126,7 @@ func uploadAndReceive(t *testing.T, s *refreshertest.Stack, keys ...string) lamb
 func stateChange(t *testing.T, s *refreshertest.Stack, status events.EndpointStatus) []byte {
 	t.Helper()
 	detail, _ := json.Marshal(events.EndpointStateChangeDetail{EndpointName: s.Config.Endpoint, EndpointStatus: status,
-		EndpointConfigName: s.Config.ConfigA, LastModifiedTime: time.Now().UnixMilli()})
+		EndpointConfigName: s.Config.ConfigA, LastModifiedTime: events.NewTimestamp(time.Now())})
 	b, err := json.Marshal(lambdaevents.CloudWatchEvent{Version: "0", ID: "state-" + string(status), Source: events.SourceSageMaker,
 		DetailType: events.DetailTypeEndpointStateChange, Time: time.Now().UTC(), Region: "us-east-1", Detail: detail})
 	if err != nil {

@@ -42,9 +42,9 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*lambdae
 		resp := h.HandleSQS(ctx, batch)
 		return &resp, nil
 	case probe.DetailType != nil:
-		var e lambdaevents.CloudWatchEvent
-		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, fmt.Errorf("decode EventBridge event: %w", err)
+		e, err := events.Decode(payload)
+		if err != nil {
+			return nil, err
 		}
 		return nil, h.HandleEvent(ctx, e)
 	}
@@ -69,12 +69,13 @@ func (h *Handler) classify(e lambdaevents.CloudWatchEvent) (change *refresh.Chan
 		if err != nil {
 			return nil, false, err
 		}
-		if !cfg.Watch.Matches(c.Bucket, c.Key) {
+		key, ok := cfg.WatchedKey(c.Bucket, c.Key)
+		if !ok {
 			h.log().Info("ignored S3 change outside the watched objects", "eventId", e.ID, "bucket", c.Bucket, "key", c.Key)
 			return nil, false, nil
 		}
-		h.log().Info("S3 change", "eventId", e.ID, "detailType", e.DetailType, "bucket", c.Bucket, "key", c.Key, "sequencer", c.Sequencer)
-		return &refresh.Change{Key: c.Key, Sequencer: c.Sequencer, At: c.At}, true, nil
+		h.log().Info("S3 change", "eventId", e.ID, "detailType", e.DetailType, "bucket", c.Bucket, "key", key, "sequencer", c.Sequencer)
+		return &refresh.Change{Key: key, Sequencer: c.Sequencer, At: c.At}, true, nil
 	case events.KindEndpointStateChange:
 		d, err := events.ParseEndpointStateChange(e)
 		if err != nil {
@@ -130,8 +131,7 @@ func (h *Handler) HandleSQS(ctx context.Context, batch lambdaevents.SQSEvent) la
 	var changes []refresh.Change
 	var changeIDs, wakeIDs []string
 	for _, m := range batch.Records {
-		var e lambdaevents.CloudWatchEvent
-		err := json.Unmarshal([]byte(m.Body), &e)
+		e, err := events.Decode([]byte(m.Body))
 		if err == nil {
 			var change *refresh.Change
 			var reconcile bool

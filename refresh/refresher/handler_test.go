@@ -48,6 +48,25 @@ func TestHandlerEventShapes(t *testing.T) {
 		{name: "S3 Object Deleted, direct", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
 			return captured(t, s, "s3-object-deleted.json")
 		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 CompleteMultipartUpload", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return captured(t, s, "s3-object-created-multipart.json")
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 CopyObject", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return captured(t, s, "s3-object-created-copy.json")
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 POST Object, a key with space, +, = and non-ASCII", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return captured(t, s, "s3-object-created-post.json")
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 version Permanently Deleted", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return captured(t, s, "s3-object-deleted-permanently.json")
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 Lifecycle Expiration", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return captured(t, s, "s3-object-deleted-lifecycle.json")
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
+		{name: "S3 POST Object, the key form-encoded", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
+			return bytes.Replace(captured(t, s, "s3-object-created-post.json"), []byte(s.Config.Endpoint+`/model card (v2)+notes=final é.json`),
+				[]byte(s.Config.Endpoint+`%2Fmodel+card+%28v2%29%2Bnotes%3Dfinal+%C3%A9.json`), 1)
+		}, wantStatus: "Updating", wantCalls: 1, wantDesired: 1},
 		{name: "S3 change outside the watched prefix", payload: func(t *testing.T, s *refreshertest.Stack) []byte {
 			return bytes.Replace(captured(t, s, "s3-object-created.json"), []byte(`"key": "`), []byte(`"key": "other/`), 1)
 		}, wantStatus: "InService"},

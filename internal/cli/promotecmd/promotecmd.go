@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -284,9 +283,9 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		if err != nil {
 			return cmdutil.BadInput(fmt.Errorf("read event file: %w", err))
 		}
-		var ev lambdaevents.CloudWatchEvent
-		if err := json.Unmarshal(b, &ev); err != nil {
-			return cmdutil.BadInput(fmt.Errorf("event file %s: decode EventBridge event: %w", o.EventFile, err))
+		ev, err := events.Decode(b)
+		if err != nil {
+			return cmdutil.BadInput(fmt.Errorf("event file %s: %w", o.EventFile, err))
 		}
 		detail, err := events.ParseModelPackageStateChange(ev)
 		if err != nil {

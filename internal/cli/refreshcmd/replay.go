@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 
-	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/spf13/cobra"
 
 	"github.com/sagemaker-cd/sagemaker-cd/events"
@@ -109,8 +108,7 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *R
 	}
 	o.fillFromEnv(f)
 	if o.Endpoint == "" && probe.DetailType == events.DetailTypeEndpointStateChange {
-		var e lambdaevents.CloudWatchEvent
-		if json.Unmarshal(payload, &e) == nil {
+		if e, err := events.Decode(payload); err == nil {
 			if d, err := events.ParseEndpointStateChange(e); err == nil {
 				o.Endpoint = d.EndpointName
 			}

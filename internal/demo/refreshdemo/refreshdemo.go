@@ -144,8 +144,8 @@ func (d *demo) uploadAndReceive(ctx context.Context, s *refreshertest.Stack, key
 		return lambdaevents.SQSEvent{}, err
 	}
 	batch := s.SQSEvent(msgs)
-	var e lambdaevents.CloudWatchEvent
-	if err := json.Unmarshal([]byte(batch.Records[0].Body), &e); err != nil {
+	e, err := events.Decode([]byte(batch.Records[0].Body))
+	if err != nil {
 		return batch, fmt.Errorf("decode queued event: %w", err)
 	}
 	change, err := events.ParseS3Object(e)
@@ -200,7 +200,7 @@ func (d *demo) finishAndAnnounce(ctx context.Context, s *refreshertest.Stack, h 
 	// The emulator does not emit SageMaker events; send the one SageMaker would, through the
 	// same EventBridge rule and queue.
 	detail, _ := json.Marshal(events.EndpointStateChangeDetail{EndpointName: s.Config.Endpoint, EndpointConfigName: config,
-		EndpointStatus: events.EndpointStatusInService, LastModifiedTime: time.Now().UnixMilli()})
+		EndpointStatus: events.EndpointStatusInService, LastModifiedTime: events.NewTimestamp(time.Now())})
 	if _, err := s.EventBridge.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 		Source: aws.String(events.SourceSageMaker), DetailType: aws.String(events.DetailTypeEndpointStateChange), Detail: aws.String(string(detail)),
 	}}}); err != nil {
