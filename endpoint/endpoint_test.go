@@ -421,7 +421,7 @@ func TestEventRules(t *testing.T) {
 			"detail-type": []any{"Object Created"},
 			"detail": map[string]any{
 				"bucket": map[string]any{"name": []any{map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Models"))}}},
-				"object": map[string]any{"key": []any{map[string]any{"prefix": "models/model.tar.gz"}}},
+				"object": map[string]any{"key": []any{map[string]any{"prefix": "models/model.tar.gz"}, map[string]any{"prefix": "models%2Fmodel.tar.gz"}}},
 			},
 		}))
 		has(t, st.tmpl, jsii.String("AWS::Events::Rule"), props("EventPattern", map[string]any{
@@ -441,7 +441,8 @@ func TestEventRules(t *testing.T) {
 			"detail-type": []any{"Object Created"},
 			"detail": map[string]any{
 				"bucket": map[string]any{"name": []any{"my-models"}},
-				"object": map[string]any{"key": []any{map[string]any{"wildcard": "ranker/*.tar.gz"}, map[string]any{"prefix": "llm/"}}},
+				"object": map[string]any{"key": []any{map[string]any{"wildcard": "ranker/*.tar.gz"}, map[string]any{"wildcard": "ranker%2F*.tar.gz"},
+					map[string]any{"prefix": "llm/"}, map[string]any{"prefix": "llm%2F"}}},
 				"reason": []any{"PutObject", "CompleteMultipartUpload"},
 			},
 		}))
@@ -542,9 +543,13 @@ func TestKeyMatchers(t *testing.T) {
 		want    string
 	}{
 		{nil, "null"},
-		{[]refresher.Filter{{Prefix: "a/"}}, `[{"prefix":"a/"}]`},
+		// Every filter in each spelling EventBridge may deliver the key in: as is, form-encoded
+		// with "/" kept, form-encoded with "/" encoded (duplicates once).
+		{[]refresher.Filter{{Prefix: "a/"}}, `[{"prefix":"a/"},{"prefix":"a%2F"}]`},
 		{[]refresher.Filter{{Suffix: ".tar.gz"}}, `[{"suffix":".tar.gz"}]`},
-		{[]refresher.Filter{{Prefix: "a*b/", Suffix: `\x`}}, `[{"wildcard":"a\\*b/*\\\\x"}]`},
+		{[]refresher.Filter{{Prefix: "a*b/", Suffix: `\x`}}, `[{"wildcard":"a\\*b/*\\\\x"},{"wildcard":"a%2Ab/*%5Cx"},{"wildcard":"a%2Ab%2F*%5Cx"}]`},
+		{[]refresher.Filter{{Prefix: "v 1+2%=é/"}, {Suffix: "=.tar gz"}}, `[{"prefix":"v 1+2%=é/"},{"prefix":"v+1%2B2%25%3D%C3%A9/"},{"prefix":"v+1%2B2%25%3D%C3%A9%2F"},` +
+			`{"suffix":"=.tar gz"},{"suffix":"%3D.tar+gz"}]`},
 		{[]refresher.Filter{{Prefix: "a/"}, {}}, "null"}, // a filter matching every key makes the key filter moot
 	} {
 		got, _ := json.Marshal(keyMatchers(c.filters))

@@ -100,22 +100,38 @@ func (s *sagemakerEndpoint) queueTarget(q awssqs.IQueue) awsevents.IRuleTarget {
 }
 
 // keyMatchers turns key filters into EventBridge content filters on detail.object.key (any of
-// them matches); nil when a filter matches every key.
+// them matches); nil when a filter matches every key. Whether EventBridge delivers the key as
+// is or form-encoded is not documented, so each filter is listed in every spelling
+// events.FormEncodeKey gives (the refresher accepts the same spellings).
 func keyMatchers(filters []refresher.Filter) []any {
 	if len(filters) == 0 {
 		return nil
 	}
 	var out []any
+	seen := map[string]bool{}
+	add := func(op, value string) {
+		if !seen[op+"\x00"+value] {
+			seen[op+"\x00"+value] = true
+			out = append(out, map[string]any{op: value})
+		}
+	}
+	spellings := func(s string) []string {
+		return []string{s, events.FormEncodeKey(s, false), events.FormEncodeKey(s, true)}
+	}
 	for _, f := range filters {
-		switch {
-		case f.Prefix != "" && f.Suffix != "":
-			out = append(out, map[string]any{"wildcard": wildcardEscape(f.Prefix) + "*" + wildcardEscape(f.Suffix)})
-		case f.Prefix != "":
-			out = append(out, map[string]any{"prefix": f.Prefix})
-		case f.Suffix != "":
-			out = append(out, map[string]any{"suffix": f.Suffix})
-		default:
+		if f.Prefix == "" && f.Suffix == "" {
 			return nil
+		}
+		prefixes, suffixes := spellings(f.Prefix), spellings(f.Suffix)
+		for i := range prefixes {
+			switch {
+			case f.Prefix != "" && f.Suffix != "":
+				add("wildcard", wildcardEscape(prefixes[i])+"*"+wildcardEscape(suffixes[i]))
+			case f.Prefix != "":
+				add("prefix", prefixes[i])
+			default:
+				add("suffix", suffixes[i])
+			}
 		}
 	}
 	return out

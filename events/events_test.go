@@ -306,11 +306,20 @@ func TestParseErrors(t *testing.T) {
 		{"state change detail not an object", lambdaevents.CloudWatchEvent{Source: events.SourceSageMaker, DetailType: events.DetailTypeEndpointStateChange, Detail: json.RawMessage(`"churn"`)},
 			func(e lambdaevents.CloudWatchEvent) error { _, err := events.ParseEndpointStateChange(e); return err }},
 		{"model package event of an endpoint", lambdaevents.CloudWatchEvent{Source: events.SourceSageMaker, DetailType: events.DetailTypeEndpointStateChange, Detail: json.RawMessage(`{}`)},
-			func(e lambdaevents.CloudWatchEvent) error { _, err := events.ParseModelPackageStateChange(e); return err }},
+			func(e lambdaevents.CloudWatchEvent) error {
+				_, err := events.ParseModelPackageStateChange(e)
+				return err
+			}},
 		{"model package without ARN", lambdaevents.CloudWatchEvent{Source: events.SourceSageMaker, DetailType: events.DetailTypeModelPackageStateChange, Detail: json.RawMessage(`{"ModelPackageGroupName":"churn"}`)},
-			func(e lambdaevents.CloudWatchEvent) error { _, err := events.ParseModelPackageStateChange(e); return err }},
+			func(e lambdaevents.CloudWatchEvent) error {
+				_, err := events.ParseModelPackageStateChange(e)
+				return err
+			}},
 		{"model package detail not an object", lambdaevents.CloudWatchEvent{Source: events.SourceSageMaker, DetailType: events.DetailTypeModelPackageStateChange, Detail: json.RawMessage(`[]`)},
-			func(e lambdaevents.CloudWatchEvent) error { _, err := events.ParseModelPackageStateChange(e); return err }},
+			func(e lambdaevents.CloudWatchEvent) error {
+				_, err := events.ParseModelPackageStateChange(e)
+				return err
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

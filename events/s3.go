@@ -2,6 +2,7 @@ package events
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -86,27 +87,31 @@ type S3ObjectChange struct {
 }
 
 // KeyForms returns the spellings under which a key (or a key prefix or suffix) may appear in
-// detail.object.key: as is, and form-encoded as classic S3 notifications encode keys
-// (application/x-www-form-urlencoded: space as "+", other bytes outside A-Z a-z 0-9 - _ . ~ as
-// %XX), with "/" kept and with "/" encoded too. AWS does not document which one EventBridge
-// uses, so rule patterns match every form. Duplicates are removed; s itself comes first.
+// detail.object.key: as is, then FormEncodeKey with "/" kept, then with "/" encoded too. AWS
+// does not document which one EventBridge uses, so rule patterns match every form. Duplicates
+// are removed; s itself comes first.
 func KeyForms(s string) []string {
 	forms := []string{s}
-	add := func(f string) {
-		for _, g := range forms {
-			if g == f {
-				return
-			}
+	for _, f := range []string{FormEncodeKey(s, false), FormEncodeKey(s, true)} {
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
 		}
-		forms = append(forms, f)
 	}
-	segments := strings.Split(s, "/")
+	return forms
+}
+
+// FormEncodeKey encodes key as classic S3 notifications encode keys
+// (application/x-www-form-urlencoded: space as "+", every byte outside A-Z a-z 0-9 - _ . ~ as
+// %XX); "/" is kept unless encodeSlash.
+func FormEncodeKey(key string, encodeSlash bool) string {
+	if encodeSlash {
+		return url.QueryEscape(key)
+	}
+	segments := strings.Split(key, "/")
 	for i, seg := range segments {
 		segments[i] = url.QueryEscape(seg)
 	}
-	add(strings.Join(segments, "/"))
-	add(url.QueryEscape(s))
-	return forms
+	return strings.Join(segments, "/")
 }
 
 // DecodeKey returns the key a form-encoded detail.object.key stands for, and false when key

@@ -231,3 +231,11 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// TagS3EventKey, set to S3EventKeyForm on a bucket, makes the emulator deliver the bucket's S3
+// EventBridge events with detail.object.key form-encoded, as classic S3 notifications encode
+// keys (AWS does not document which spelling EventBridge uses).
+const (
+	TagS3EventKey  = "smcd:moto-event-key"
+	S3EventKeyForm = "form"
+)

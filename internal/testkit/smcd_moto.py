@@ -404,24 +404,73 @@ sm_responses.SageMakerResponse.delete_model_package = response_delete_model_pack
 
 
 # ---------------------------------------------------------------------------------------------
-# S3 -> EventBridge events (refresh). Owned by the refresher engineer; keep edits local.
+# S3 -> EventBridge events (refresh). Owned by the events engineer; keep edits local.
 #
-# moto 5.2.1 sends S3 EventBridge events with a constant "sequencer" (617f08299329d189) and a
-# constant event "id". Real S3 sequencers grow with every change to a key, and the refresher
-# uses them to drop duplicate and out-of-order deliveries, so with the constant value a second
-# upload of the same key would look like a duplicate. This replaces moto's sender with the same
-# event, except for an increasing 16-hex-digit sequencer and a fresh event id.
+# moto 5.2.1's S3 EventBridge events differ from what S3 sends ("EventBridge event message
+# structure", https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html):
+# * a constant "sequencer" (617f08299329d189) and event "id": real sequencers grow with every
+#   change to a key, and the refresher drops duplicates by them, so a second upload of a key
+#   would look like a duplicate. Here: an increasing 16-hex-digit sequencer, a fresh id.
+# * "reason" is the event name's middle part ("ObjectCreated", "ObjectRemoved"), "eTag" is
+#   misspelt, deletions carry size and ETag, and there is no "deletion-type". Here, as S3 does:
+#   reason PutObject, POST Object, CopyObject or CompleteMultipartUpload (Object Created),
+#   DeleteObject or Lifecycle Expiration with deletion-type "Permanently Deleted" or "Delete
+#   Marker Created" (Object Deleted); "etag" and "size" on creations only.
+# * a DeleteObject on a versioned bucket sends nothing when it creates a delete marker or deletes
+#   one version of several. Here it sends "Object Deleted" with the matching deletion-type.
+# * CompleteMultipartUpload also sends a PutObject "Object Created" (moto stores the object with
+#   put_object), and every PutObject, CopyObject and multipart completion sends "Object Tags
+#   Added". S3 sends one Object Created per upload, and Object Tags Added for PutObjectTagging.
+# * A bucket tagged "smcd:moto-event-key" = "form" gets detail.object.key form-encoded, as
+#   classic S3 notifications encode it (AWS does not document which EventBridge uses; the
+#   refresher takes both). Any other bucket gets the key as is.
 # ---------------------------------------------------------------------------------------------
 
 import copy as _copy
 import itertools as _itertools
 import uuid as _uuid
+from urllib.parse import quote_plus as _quote_plus
 
 from moto.core.utils import unix_time as _unix_time
+from moto.s3 import models as _s3_models
 from moto.s3 import notifications as _s3_notifications
+from moto.s3 import responses as _s3_responses
 
 _sequencer = _itertools.count(0x617F08299329D189)
 _sequencer_lock = threading.Lock()
+
+_N = _s3_notifications.S3NotificationEvent
+_REASONS = {
+    _N.OBJECT_CREATED_PUT_EVENT: ("PutObject", None),
+    _N.OBJECT_CREATED_POST_EVENT: ("POST Object", None),
+    _N.OBJECT_CREATED_COPY_EVENT: ("CopyObject", None),
+    _N.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT: ("CompleteMultipartUpload", None),
+    _N.OBJECT_REMOVED_DELETE_EVENT: ("DeleteObject", "Permanently Deleted"),
+    _N.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT: ("DeleteObject", "Delete Marker Created"),
+    _N.LIFECYCLEEXPIRATION_DELETE_EVENT: ("Lifecycle Expiration", "Permanently Deleted"),
+    _N.LIFECYCLE_EXPIRATION_DELETE_MARKER_CREATED_EVENT: ("Lifecycle Expiration", "Delete Marker Created"),
+}
+
+
+_s3_events_local = threading.local()  # .suppress: event names not to send; .tagging_api: in PutObjectTagging
+
+
+def _event_key(account_id, bucket, name):
+    try:
+        from moto.utilities.utils import get_partition
+
+        backend = _s3_models.s3_backends[account_id][get_partition(bucket.region_name)]
+        if backend.tagger.get_tag_dict_for_resource(bucket.arn).get("smcd:moto-event-key") == "form":
+            return _quote_plus(name, safe="/~")
+    except Exception:  # noqa: BLE001 - no tags: the key as is
+        pass
+    return name
+
+
+def _suppressed(event_name):
+    if event_name in getattr(_s3_events_local, "suppress", ()):
+        return True
+    return event_name == _N.OBJECT_TAGGING_PUT_EVENT and not getattr(_s3_events_local, "tagging_api", False)
 
 
 def _send_event_bridge_message(account_id, bucket, event_name, key):
@@ -429,6 +478,9 @@ def _send_event_bridge_message(account_id, bucket, event_name, key):
         from moto.events.models import events_backends
         from moto.events.utils import _BASE_EVENT_MESSAGE
 
+        if _suppressed(event_name):
+            return
+        reason, deletion_type = _REASONS.get(event_name, (None, None))
         with _sequencer_lock:
             sequencer = "%016X" % next(_sequencer)
         event = _copy.deepcopy(_BASE_EVENT_MESSAGE)
@@ -439,20 +491,23 @@ def _send_event_bridge_message(account_id, bucket, event_name, key):
         event["time"] = _unix_time()
         event["region"] = bucket.region_name
         event["resources"] = [bucket.arn]
-        obj = {"key": key.name, "sequencer": sequencer}
+        obj = {"key": _event_key(account_id, bucket, key.name), "sequencer": sequencer}
         if "ObjectCreated" in event_name:
-            obj.update({"size": key.size, "etag": key.etag.replace('"', "")})
+            obj = {"key": obj["key"], "size": key.size, "etag": key.etag.replace('"', ""), "sequencer": sequencer}
         if key.version_id and key.version_id != "null":
             obj["version-id"] = key.version_id
-        event["detail"] = {
+        detail = {
             "version": "0",
             "bucket": {"name": bucket.name},
             "object": obj,
             "request-id": _uuid.uuid4().hex[:16].upper(),
             "requester": account_id,
             "source-ip-address": "127.0.0.1",
-            "reason": "PutObject" if "ObjectCreated" in event_name else "DeleteObject",
+            "reason": reason or event_name.split(":")[1],
         }
+        if deletion_type:
+            detail["deletion-type"] = deletion_type
+        event["detail"] = detail
         events_backend = events_backends[account_id][bucket.region_name]
         for event_bus in events_backend.event_buses.values():
             for rule in event_bus.rules.values():
@@ -462,6 +517,67 @@ def _send_event_bridge_message(account_id, bucket, event_name, key):
 
 
 _s3_notifications._send_event_bridge_message = _send_event_bridge_message
+
+_s3_delete_object = _s3_models.S3Backend.delete_object
+
+
+def _notify(account_id, event_name, bucket, key):
+    try:
+        _s3_notifications.send_event(account_id, event_name, bucket, key)
+    except Exception:  # noqa: BLE001 - asynchronous in AWS: never fail the S3 call
+        pass
+
+
+def _s3_backend_delete_object(self, bucket_name, key_name, version_id=None, bypass=False):
+    # moto notifies only when the last version of a key goes; S3 notifies every deletion.
+    bucket = self.get_bucket(bucket_name)
+    before = list(bucket.keys.getlist(key_name, [])) if getattr(bucket, "is_versioned", False) else None
+    ok, meta = _s3_delete_object(self, bucket_name, key_name, version_id, bypass)
+    if not ok or before is None:
+        return ok, meta
+    after = bucket.keys.getlist(key_name, [])
+    if version_id is None and meta.get("delete-marker") == "true":
+        marker = next((k for k in after if str(k.version_id) == str(meta.get("version-id"))), None)
+        if marker is not None:
+            _notify(self.account_id, _N.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT, bucket, marker)
+    elif version_id is not None and after:
+        gone = next((k for k in before if str(k.version_id) == str(version_id)), None)
+        if gone is not None:
+            event = _N.OBJECT_REMOVED_DELETE_EVENT
+            if isinstance(gone, _s3_models.FakeDeleteMarker):
+                event = None  # deleting a delete marker restores the object: S3 sends no Object Deleted
+            if event is not None:
+                _notify(self.account_id, event, bucket, gone)
+    return ok, meta
+
+
+_s3_models.S3Backend.delete_object = _s3_backend_delete_object
+
+_s3_complete_multipart_upload = _s3_models.S3Backend.complete_multipart_upload
+
+
+def _s3_backend_complete_multipart_upload(self, *args, **kwargs):
+    _s3_events_local.suppress = (_N.OBJECT_CREATED_PUT_EVENT,)
+    try:
+        return _s3_complete_multipart_upload(self, *args, **kwargs)
+    finally:
+        _s3_events_local.suppress = ()
+
+
+_s3_models.S3Backend.complete_multipart_upload = _s3_backend_complete_multipart_upload
+
+_s3_response_put_object_tagging = _s3_responses.S3Response.put_object_tagging
+
+
+def _s3_response_put_object_tagging_api(self, *args, **kwargs):
+    _s3_events_local.tagging_api = True
+    try:
+        return _s3_response_put_object_tagging(self, *args, **kwargs)
+    finally:
+        _s3_events_local.tagging_api = False
+
+
+_s3_responses.S3Response.put_object_tagging = _s3_response_put_object_tagging_api
 
 
 # ---------------------------------------------------------------------------------------------
