@@ -1,17 +1,19 @@
 // Package refreshertest builds, in an AWS emulator such as moto, everything an endpoint
-// refresher works with: a bucket with EventBridge notifications, a model, endpoint configs A and
-// B, an endpoint, the state table, an SQS queue (and, with a quiet period, a delayed one) and the
-// EventBridge rules that feed them. Tests,
-// the refresh demo and the Lambda benchmark share it, so all three run the same real flow.
+// refresher works with, from the endpoint construct's synthesized template (internal/wiring):
+// the models bucket with EventBridge notifications, the model, endpoint configs A and B, the
+// endpoint, the state table, the queues with their delivery delay and dead-letter queue and the
+// EventBridge rules that feed them; the refresher's configuration is the Lambda's environment in
+// the template. Tests, the refresh demo and the Lambda benchmark share it, so all three run the
+// wiring `cdk deploy` creates.
 package refreshertest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +21,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/sagemaker-cd/sagemaker-cd/internal/wiring"
 	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
@@ -54,13 +55,13 @@ type Options struct {
 	KeyPrefix string
 	// Bucket is the watched bucket (default "<Name>-artifacts").
 	Bucket string
-	// Untagged leaves out the tags the endpoint construct puts on the endpoint
+	// Untagged drops the tags the endpoint construct puts on the endpoint
 	// (refresher.TagStateTable, TagConfigA, TagConfigB), as on an endpoint made by hand.
 	Untagged bool
-	// QuietPeriod, when positive (whole seconds), wires S3 changes as the endpoint construct
-	// does with a quiet period: the artifacts rule targets the undelayed queue (QueueURL, which
-	// also receives the endpoint's state changes) and a second queue (DelayedQueueURL) whose
-	// delivery delay is the quiet period; Config.QuietPeriod is set to it.
+	// QuietPeriod (whole seconds) is the endpoint construct's QuietPeriod: when positive, the
+	// artifacts rules target the undelayed state queue (QueueURL, which also receives the
+	// endpoint's state changes) and the change queue (DelayedQueueURL) whose delivery delay is
+	// the quiet period; Config.QuietPeriod is set to it.
 	QuietPeriod time.Duration
 }
 
@@ -75,6 +76,10 @@ type Stack struct {
 	DelayedQueueARN string
 	// ModelKey is the model artifact key under the watched prefix.
 	ModelKey string
+	// Wiring is what was provisioned from the template (rules, queues, environment).
+	Wiring *wiring.Wiring
+	// undelayed are the queues the function consumes without delivery delay.
+	undelayed []*wiring.Queue
 
 	S3          *s3.Client
 	SageMaker   *sagemaker.Client
@@ -101,19 +106,25 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 		bucket = n + "-artifacts"
 	}
 	s := &Stack{
-		Config: refresher.Config{
-			Endpoint: n, ConfigA: n + "-config-a", ConfigB: n + "-config-b", Table: n + "-refresh-state",
-			Watch:                      refresher.Watch{Bucket: bucket, Filters: []refresher.Filter{{Prefix: prefix}}},
-			RetainAllVariantProperties: true,
-			MetricsNamespace:           refresher.DefaultMetricsNamespace,
-			QuietPeriod:                opts.QuietPeriod,
-		},
 		ModelKey:    prefix + "model.tar.gz",
 		S3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		SageMaker:   sagemaker.NewFromConfig(cfg),
 		DynamoDB:    dynamodb.NewFromConfig(cfg),
 		SQS:         sqs.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
+	}
+	s.Config.Watch.Bucket = bucket
+	tmpl, err := wiring.Synthesize(ctx, opts.QuietPeriod)
+	if err != nil {
+		return nil, fmt.Errorf("refreshertest: %w", err)
+	}
+	t, err := wiring.Parse(tmpl, wiring.Names{Endpoint: n, Bucket: bucket, Prefix: prefix})
+	if err != nil {
+		return nil, fmt.Errorf("refreshertest: %w", err)
+	}
+	tags := map[string]string{}
+	if opts.UpdateSeconds > 0 {
+		tags[TagUpdateSeconds] = strconv.FormatFloat(opts.UpdateSeconds, 'f', -1, 64)
 	}
 	steps := []struct {
 		what string
@@ -131,91 +142,19 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 			return err
 		}},
 		{"upload the first model artifact", func() error { return s.Upload(ctx, s.ModelKey, "model v0") }},
-		{"create model " + n, func() error {
-			_, err := s.SageMaker.CreateModel(ctx, &sagemaker.CreateModelInput{
-				ModelName:        aws.String(n),
-				ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/" + n + "-sagemaker"),
-				PrimaryContainer: &smtypes.ContainerDefinition{
-					Image:        aws.String("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310"),
-					ModelDataUrl: aws.String("s3://" + bucket + "/" + s.ModelKey),
-				},
-			})
+		{"provision the endpoint construct's template", func() (err error) {
+			s.Wiring, err = wiring.Provision(ctx, wiring.Clients{SageMaker: s.SageMaker, DynamoDB: s.DynamoDB, SQS: s.SQS, EventBridge: s.EventBridge},
+				t, wiring.Options{EndpointTags: tags, Untagged: opts.Untagged})
 			return err
 		}},
-		{"create endpoint configs", func() error {
-			for _, c := range []string{s.Config.ConfigA, s.Config.ConfigB} {
-				if _, err := s.SageMaker.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
-					EndpointConfigName: aws.String(c),
-					ProductionVariants: []smtypes.ProductionVariant{{
-						VariantName: aws.String(VariantName), ModelName: aws.String(n),
-						InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1),
-					}},
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
-		{"create endpoint " + n, func() error {
-			in := &sagemaker.CreateEndpointInput{EndpointName: aws.String(n), EndpointConfigName: aws.String(s.Config.ConfigA)}
-			if !opts.Untagged {
-				for k, v := range map[string]string{refresher.TagStateTable: s.Config.Table, refresher.TagConfigA: s.Config.ConfigA, refresher.TagConfigB: s.Config.ConfigB} {
-					in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-				}
-			}
-			if opts.UpdateSeconds > 0 {
-				in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(TagUpdateSeconds), Value: aws.String(strconv.FormatFloat(opts.UpdateSeconds, 'f', -1, 64))})
-			}
-			_, err := s.SageMaker.CreateEndpoint(ctx, in)
+		{"read the refresher's environment", func() (err error) {
+			s.Config, err = refresher.LoadConfig(func(k string) string { return s.Wiring.Env[k] })
+			// The Lambda waits DefaultDriftGrace before reporting a foreign config; the tests
+			// and smcd look at once.
+			s.Config.DriftGrace = 0
 			return err
 		}},
-		{"create table " + s.Config.Table, func() error {
-			_, err := s.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
-				TableName:            aws.String(s.Config.Table),
-				BillingMode:          ddbtypes.BillingModePayPerRequest,
-				AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(refresher.TableKey), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-				KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(refresher.TableKey), KeyType: ddbtypes.KeyTypeHash}},
-			})
-			return err
-		}},
-		{"create queue " + n + "-refresh", func() (err error) {
-			s.QueueURL, s.QueueARN, err = s.createQueue(ctx, n+"-refresh", 0)
-			return err
-		}},
-		{"create the delayed queue", func() (err error) {
-			if opts.QuietPeriod > 0 {
-				s.DelayedQueueURL, s.DelayedQueueARN, err = s.createQueue(ctx, n+"-refresh-delayed", opts.QuietPeriod)
-			}
-			return err
-		}},
-		{"create EventBridge rules", func() error {
-			s3Pattern, _ := json.Marshal(map[string]any{
-				"source": []string{"aws.s3"}, "detail-type": []string{"Object Created", "Object Deleted"},
-				"detail": map[string]any{"bucket": map[string]any{"name": []string{bucket}},
-					"object": map[string]any{"key": []any{map[string]string{"prefix": prefix}}}},
-			})
-			smPattern, _ := json.Marshal(map[string]any{
-				"source": []string{"aws.sagemaker"}, "detail-type": []string{"SageMaker Endpoint State Change"},
-				"detail": map[string]any{"EndpointName": []string{n}},
-			})
-			queue := ebtypes.Target{Id: aws.String("refresh-queue"), Arn: aws.String(s.QueueARN)}
-			s3Targets := []ebtypes.Target{queue}
-			if s.DelayedQueueARN != "" {
-				s3Targets = append(s3Targets, ebtypes.Target{Id: aws.String("delayed-queue"), Arn: aws.String(s.DelayedQueueARN)})
-			}
-			for _, r := range []struct {
-				name, pattern string
-				targets       []ebtypes.Target
-			}{{n + "-artifacts", string(s3Pattern), s3Targets}, {n + "-endpoint-state", string(smPattern), []ebtypes.Target{queue}}} {
-				if _, err := s.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(r.name), EventPattern: aws.String(r.pattern)}); err != nil {
-					return err
-				}
-				if _, err := s.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(r.name), Targets: r.targets}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
+		{"find the queues", s.findQueues},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
@@ -223,33 +162,53 @@ func Create(ctx context.Context, cfg aws.Config, opts Options) (*Stack, error) {
 		}
 	}
 	// Creating the bucket notification and the first upload happened before the rules: drain
-	// anything that reached the queue anyway.
-	for _, url := range []string{s.QueueURL, s.DelayedQueueURL} {
-		if url == "" {
-			continue
-		}
-		if _, err := s.receive(ctx, url, 0, 0); err != nil {
+	// anything that reached a queue anyway.
+	for _, q := range append(slices.Clone(s.undelayed), s.delayedQueue()...) {
+		if _, err := s.receive(ctx, q.URL, 0, 0); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// createQueue creates an SQS queue with a delivery delay and returns its URL and ARN.
-func (s *Stack) createQueue(ctx context.Context, name string, delay time.Duration) (url, arn string, err error) {
-	in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
-	if delay > 0 {
-		in.Attributes = map[string]string{string(sqstypes.QueueAttributeNameDelaySeconds): strconv.Itoa(int(delay.Seconds()))}
+// findQueues sorts the queues the function consumes: the delayed one (a quiet period), the
+// undelayed ones, and among these the one the S3 rules target (QueueURL).
+func (s *Stack) findQueues() error {
+	w := s.Wiring
+	for _, es := range w.EventSources {
+		q := w.QueueByARN(es.QueueARN)
+		if q == nil {
+			return fmt.Errorf("event source %s: no such queue in the template", es.QueueARN)
+		}
+		if q.DelaySeconds > 0 {
+			s.DelayedQueueURL, s.DelayedQueueARN = q.URL, q.ARN
+			continue
+		}
+		s.undelayed = append(s.undelayed, q)
 	}
-	out, err := s.SQS.CreateQueue(ctx, in)
-	if err != nil {
-		return "", "", err
+	for _, r := range w.Rules {
+		if !strings.Contains(r.Pattern, `"aws.s3"`) {
+			continue
+		}
+		for _, arn := range r.Targets {
+			for _, q := range s.undelayed {
+				if q.ARN == arn {
+					s.QueueURL, s.QueueARN = q.URL, q.ARN
+				}
+			}
+		}
 	}
-	attrs, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", "", err
+	if s.QueueURL == "" {
+		return errors.New("no undelayed queue consumed by the function receives the S3 rules' events")
 	}
-	return aws.ToString(out.QueueUrl), attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+	return nil
+}
+
+func (s *Stack) delayedQueue() []*wiring.Queue {
+	if s.DelayedQueueURL == "" {
+		return nil
+	}
+	return []*wiring.Queue{{URL: s.DelayedQueueURL, ARN: s.DelayedQueueARN}}
 }
 
 // Upload puts body at key in the watched bucket.
@@ -261,10 +220,15 @@ func (s *Stack) Upload(ctx context.Context, key, body string) error {
 	return nil
 }
 
-// Receive reads messages from the queue until it has n of them or wait has passed (n == 0:
+// Receive reads messages from the queues the function consumes without delay (S3 changes and,
+// on the state queue, endpoint state changes) until it has n of them or wait has passed (n == 0:
 // everything available now), deletes them, and returns them.
 func (s *Stack) Receive(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
-	return s.receive(ctx, s.QueueURL, n, wait)
+	urls := make([]string, len(s.undelayed))
+	for i, q := range s.undelayed {
+		urls[i] = q.URL
+	}
+	return s.receive(ctx, strings.Join(urls, " "), n, wait)
 }
 
 // ReceiveDelayed is Receive from the delayed queue (Options.QuietPeriod).
@@ -275,30 +239,36 @@ func (s *Stack) ReceiveDelayed(ctx context.Context, n int, wait time.Duration) (
 	return s.receive(ctx, s.DelayedQueueURL, n, wait)
 }
 
-func (s *Stack) receive(ctx context.Context, queueURL string, n int, wait time.Duration) ([]sqstypes.Message, error) {
+// receive reads from the queues (URLs separated by spaces).
+func (s *Stack) receive(ctx context.Context, queueURLs string, n int, wait time.Duration) ([]sqstypes.Message, error) {
 	var msgs []sqstypes.Message
 	deadline := time.Now().Add(wait)
 	for {
-		out, err := s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("receive from queue %s: %w", queueURL, err)
-		}
-		for _, m := range out.Messages {
-			if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				return nil, fmt.Errorf("delete message from queue %s: %w", queueURL, err)
+		got := 0
+		for _, queueURL := range strings.Fields(queueURLs) {
+			out, err := s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+				QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
+				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("receive from queue %s: %w", queueURL, err)
 			}
+			for _, m := range out.Messages {
+				if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+					return nil, fmt.Errorf("delete message from queue %s: %w", queueURL, err)
+				}
+			}
+			msgs = append(msgs, out.Messages...)
+			got += len(out.Messages)
 		}
-		msgs = append(msgs, out.Messages...)
-		if (n == 0 && len(out.Messages) == 0) || (n > 0 && len(msgs) >= n) {
+		queueURL := queueURLs
+		if (n == 0 && got == 0) || (n > 0 && len(msgs) >= n) {
 			return msgs, nil
 		}
 		if n > 0 && time.Now().After(deadline) {
 			return msgs, fmt.Errorf("receive from queue %s: %d of %d messages after %s", queueURL, len(msgs), n, wait)
 		}
-		if len(out.Messages) == 0 {
+		if got == 0 {
 			select {
 			case <-ctx.Done():
 				return msgs, ctx.Err()
