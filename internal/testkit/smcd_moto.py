@@ -510,13 +510,33 @@ def _send_event_bridge_message(account_id, bucket, event_name, key):
         event["detail"] = detail
         events_backend = events_backends[account_id][bucket.region_name]
         for event_bus in events_backend.event_buses.values():
-            for rule in event_bus.rules.values():
-                rule.send_to_targets(event, transform_input=False)
+            for rule in list(event_bus.rules.values()):
+                try:
+                    rule.send_to_targets(_copy.deepcopy(event), transform_input=False)
+                except Exception:  # noqa: BLE001 - one rule's broken target must not starve the others
+                    pass
     except Exception:  # noqa: BLE001 - asynchronous in AWS: never fail the S3 call
         pass
 
 
 _s3_notifications._send_event_bridge_message = _send_event_bridge_message
+
+# moto gives a rule with only a ScheduleExpression an empty pattern, which matches every event,
+# so a schedule rule (the refresher's reconcile schedule, targeting a Lambda function moto does
+# not run) received S3 events and PutEvents entries and failed on its target. In EventBridge a
+# scheduled rule matches no event.
+from moto.events import models as _events_models
+
+_events_rule_send_to_targets = _events_models.Rule.send_to_targets
+
+
+def _events_rule_send_to_targets_unless_scheduled(self, original_event, transform_input=True):
+    if self.scheduled_expression and not self.event_pattern.get_pattern():
+        return None
+    return _events_rule_send_to_targets(self, original_event, transform_input)
+
+
+_events_models.Rule.send_to_targets = _events_rule_send_to_targets_unless_scheduled
 
 _s3_delete_object = _s3_models.S3Backend.delete_object
 

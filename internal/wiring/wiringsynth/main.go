@@ -48,7 +48,10 @@ func run(quiet time.Duration) (err error) {
 	name := wiring.PlaceholderName
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Models"), jsii.String(wiring.PlaceholderBucket))
 	props := &endpoint.SagemakerEndpointProps{
+		// A fixed model name (the construct derives one from the content by default) so tests
+		// can create configs by hand that run the endpoint's model.
 		Models: []endpoint.ModelProps{{CustomID: jsii.String(name), Props: &awssagemaker.CfnModelProps{
+			ModelName:        jsii.String(name),
 			ExecutionRoleArn: jsii.String("arn:aws:iam::" + wiring.AccountID + ":role/" + name + "-sagemaker"),
 			PrimaryContainer: &awssagemaker.CfnModel_ContainerDefinitionProperty{
 				Image:        jsii.String("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310"),
