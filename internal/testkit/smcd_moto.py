@@ -538,6 +538,15 @@ def _events_rule_send_to_targets_unless_scheduled(self, original_event, transfor
 
 _events_models.Rule.send_to_targets = _events_rule_send_to_targets_unless_scheduled
 
+# moto delivers PutEvents entries to targets through a default input template that leaves out
+# the envelope's "account"; EventBridge delivers the whole event. Put it back.
+from moto.events import utils as _events_utils
+
+_events_utils.EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", "account": "<account>", '
+    '"time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}'
+)
+
 _s3_delete_object = _s3_models.S3Backend.delete_object
 
 

@@ -38,7 +38,7 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 		return err
 	}
 
-	d.step("Build the world: a bucket with EventBridge notifications, a model, endpoint configs A and B, an endpoint on A (tagged with its state table and A/B configs, as the construct tags it), the refresher's state table, an SQS queue and the EventBridge rules that feed it.")
+	d.step("Build the world from the endpoint construct's synthesized template: a bucket with EventBridge notifications, then the template's model, endpoint configs A and B, the endpoint on A (tagged with its state table and A/B configs), the state table, the queues with their delivery delay and dead-letter queue, and the EventBridge rules with their patterns and targets; the refresher's settings are the Lambda's environment in the template.")
 	s, err := refreshertest.Create(ctx, cfg, refreshertest.Options{Name: fmt.Sprintf("demo-%d", time.Now().UnixNano()%100000), UpdateSeconds: UpdateSeconds})
 	if err != nil {
 		return err
@@ -46,6 +46,11 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 	c := s.Config
 	d.say("Endpoint %s is InService on %s (A). B is %s.", c.Endpoint, c.ConfigA, c.ConfigB)
 	d.say("Watched: s3://%s/%s. Queue: %s. Updates take %ds here (minutes in AWS).", c.Watch.Bucket, c.Watch.Filters[0].Prefix, s.QueueARN, UpdateSeconds)
+	for _, r := range s.Wiring.Rules {
+		if r.Pattern != "" {
+			d.say("Rule %s: %s", r.LogicalID, r.Pattern)
+		}
+	}
 	var metrics, logs bytes.Buffer
 	h := s.Handler(&metrics, &logs)
 
