@@ -463,7 +463,7 @@ func (p *provisioner) resolve(v any) (any, error) {
 					if r, ok := p.names[name]; ok {
 						return r, nil
 					}
-					return nil, fmt.Errorf("Ref %s: not provisioned (yet)", name)
+					return nil, fmt.Errorf("reference to %s: not provisioned (yet)", name)
 				case "Fn::GetAtt":
 					a := list(arg)
 					if len(a) != 2 {
