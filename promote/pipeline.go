@@ -21,6 +21,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/gobuild"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/cleaner"
 )
 
 // Packages compiled at synth into the pipeline's assets.
@@ -314,8 +315,8 @@ func newCleaner(scope constructs.Construct, dir string, a *arns, r *resolved) {
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String("Custom::ModelPackageCleaner"),
 		Properties: &map[string]interface{}{
-			"SourceModelPackageGroupArn":  r.source.String(),
-			"TargetModelPackageGroupName": r.targetGroup,
+			cleaner.PropSourceModelPackageGroupARN:  r.source.String(),
+			cleaner.PropTargetModelPackageGroupName: r.targetGroup,
 		},
 	})
 }

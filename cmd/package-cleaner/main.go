@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
-	"github.com/sagemaker-cd/sagemaker-cd/cmd/package-cleaner/cleaner"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/cleaner"
 )
 
 func main() {

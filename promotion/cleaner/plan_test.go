@@ -1,6 +1,8 @@
 package cleaner
 
 import (
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+
 	"reflect"
 	"strings"
 	"testing"
@@ -11,7 +13,7 @@ import (
 const srcGroup = "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/my-model-pkg"
 
 func TestSelectPromoted(t *testing.T) {
-	lineage := func(v string) map[string]string { return map[string]string{LineageKey: v} }
+	lineage := func(v string) map[string]string { return map[string]string{promotion.LineageKey: v} }
 	tests := []struct {
 		name   string
 		source string

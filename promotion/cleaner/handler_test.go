@@ -18,6 +18,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 var moto *testkit.Moto
@@ -70,12 +71,12 @@ func setup(t *testing.T) *fixture {
 		return aws.ToString(out.ModelPackageArn)
 	}
 	src := "arn:aws:sagemaker:us-east-1:444333666777:model-package/my-model-pkg/"
-	f.promoted = append(f.promoted, create("target-group", map[string]string{LineageKey: src + "1"}))
+	f.promoted = append(f.promoted, create("target-group", map[string]string{promotion.LineageKey: src + "1"}))
 	f.kept = append(f.kept, create("target-group", nil))
-	f.promoted = append(f.promoted, create("target-group", map[string]string{LineageKey: src + "2", "team": "ml"}))
-	f.kept = append(f.kept, create("target-group", map[string]string{LineageKey: "arn:aws:sagemaker:us-east-1:444333666777:model-package/my-model-pkg-2/1"}))
+	f.promoted = append(f.promoted, create("target-group", map[string]string{promotion.LineageKey: src + "2", "team": "ml"}))
+	f.kept = append(f.kept, create("target-group", map[string]string{promotion.LineageKey: "arn:aws:sagemaker:us-east-1:444333666777:model-package/my-model-pkg-2/1"}))
 	f.kept = append(f.kept, create("target-group", map[string]string{"team": "ml"}))
-	f.other = create("other-group", map[string]string{LineageKey: src + "1"})
+	f.other = create("other-group", map[string]string{promotion.LineageKey: src + "1"})
 
 	st, err := f.cf.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:    aws.String("promote-stack"),

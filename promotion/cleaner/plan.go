@@ -1,8 +1,6 @@
 package cleaner
 
 import (
-	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -10,10 +8,6 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
-
-// LineageKey is the CustomerMetadataProperties key (and tag key) smcd promote writes on every
-// target model package: its value is the ARN of the source model package it was promoted from.
-const LineageKey = promotion.LineageKey
 
 // Package is what the core needs to know about one target model package.
 type Package struct {
@@ -23,17 +17,15 @@ type Package struct {
 	Metadata map[string]string
 }
 
-var groupARN = regexp.MustCompile(`^arn:(aws[a-z-]*):sagemaker:([a-z0-9-]+):([0-9]{12}):model-package-group/([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})$`)
-
 // SourcePackagePrefix returns the prefix every model package ARN of the source group starts
 // with, e.g. "arn:aws:sagemaker:us-east-1:444333666777:model-package/my-group/". SageMaker writes
 // resource names lower case in ARNs, so the prefix is lower case and comparisons ignore case.
 func SourcePackagePrefix(sourceGroupARN string) (string, error) {
-	m := groupARN.FindStringSubmatch(sourceGroupARN)
-	if m == nil {
-		return "", fmt.Errorf("source model package group ARN %q: expected arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>", sourceGroupARN)
+	g, err := promotion.ParseGroupARN(sourceGroupARN)
+	if err != nil {
+		return "", err
 	}
-	return strings.ToLower(fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package/%s/", m[1], m[2], m[3], m[4])), nil
+	return strings.ToLower(strings.TrimSuffix(g.PackagesARN(), "*")), nil
 }
 
 // SelectPromoted returns, sorted, the ARNs of the packages whose lineage marker names a package
@@ -46,7 +38,7 @@ func SelectPromoted(sourceGroupARN string, pkgs []Package) ([]string, error) {
 	}
 	var out []string
 	for _, p := range pkgs {
-		src := strings.ToLower(p.Metadata[LineageKey])
+		src := strings.ToLower(p.Metadata[promotion.LineageKey])
 		if strings.HasPrefix(src, prefix) && len(src) > len(prefix) && !strings.Contains(src[len(prefix):], "/") {
 			out = append(out, p.ARN)
 		}
