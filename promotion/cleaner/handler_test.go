@@ -156,7 +156,7 @@ func TestHandler(t *testing.T) {
 		{name: "stack delete removes only the promoted packages", req: cfn.RequestDelete, physicalID: "smcd-package-cleaner-target-group", props: props, deleteStack: true,
 			wantStatus: cfn.StatusSuccess, wantID: "smcd-package-cleaner-target-group", wantDeleted: "2", wantGone: true},
 		{name: "bad source ARN fails the request", req: cfn.RequestCreate, props: map[string]any{PropSourceModelPackageGroupARN: "my-model-pkg", PropTargetModelPackageGroupName: "target-group"},
-			wantStatus: cfn.StatusFailed, wantID: "req-1", wantReason: `source model package group ARN "my-model-pkg"`},
+			wantStatus: cfn.StatusFailed, wantID: "req-1", wantReason: `property SourceModelPackageGroupArn "my-model-pkg": expected arn:`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -22,8 +23,9 @@ type Package struct {
 // resource names lower case in ARNs, so the prefix is lower case and comparisons ignore case.
 func SourcePackagePrefix(sourceGroupARN string) (string, error) {
 	g, err := promotion.ParseGroupARN(sourceGroupARN)
-	if err != nil {
-		return "", err
+	var bad *promotion.ConfigError
+	if errors.As(err, &bad) {
+		return "", errors.New(bad.Named("property " + PropSourceModelPackageGroupARN))
 	}
 	return strings.ToLower(strings.TrimSuffix(g.PackagesARN(), "*")), nil
 }
