@@ -16,7 +16,8 @@ export SMCD_PYTHON := $(PYTHON)
 
 all: test
 
-## deps: check Go and Node; install moto and cfn-lint with pip when they are missing (and say so).
+## deps: check Go and Node; install moto and cfn-lint with pip when they are missing (and say so);
+##       install the IAM policy engine of internal/iamcheck with npm ci.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go is required (>= 1.26): https://go.dev/dl/"; exit 1; }
 	@command -v node >/dev/null || { echo "Node.js >= 20 is required by the CDK (jsii): https://nodejs.org/"; exit 1; }
@@ -31,6 +32,11 @@ deps:
 		echo "cfn-lint is missing: installing it with pip"; \
 		$(PYTHON) -m pip install --quiet cfn-lint; }
 	@$(GO) mod download
+	@# The IAM policy engine of the emulator tests (internal/iamcheck), pinned by its package-lock.json.
+	@test internal/iamcheck/node_modules/.package-lock.json -nt internal/iamcheck/package-lock.json || { \
+		command -v npm >/dev/null || { echo "npm (with Node.js) is required for the IAM policy engine"; exit 1; }; \
+		echo "installing the IAM policy engine: npm ci --prefix internal/iamcheck"; \
+		npm ci --prefix internal/iamcheck --no-audit --no-fund --loglevel=error; }
 
 build: deps
 	$(GO) build ./...
