@@ -2,6 +2,7 @@ package iamcheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // Partition is the partition every ARN the checker builds is in.
@@ -36,6 +38,10 @@ type Request struct {
 	Context map[string]any
 	// Call describes the API call the request is for.
 	Call string
+	// CallDenied is true when the call itself was answered AccessDenied (by the emulator's
+	// resource policy checks): a denial of the request is then what the runtime already met
+	// and handled.
+	CallDenied bool
 }
 
 // Facts answers what a call's IAM requests depend on beyond its input and output: who owns a
@@ -72,7 +78,7 @@ func (c *call) add(action, resource, owner string, context map[string]any) {
 	for k, v := range context {
 		ctx[k] = v
 	}
-	c.out = append(c.out, Request{Role: c.Role, Action: action, Resource: resource, ResourceAccount: owner, Context: ctx, Call: c.what})
+	c.out = append(c.out, Request{Role: c.Role, Action: action, Resource: resource, ResourceAccount: owner, Context: ctx, Call: c.what, CallDenied: accessDenied(c.Err)})
 }
 
 // Authorize returns the IAM requests AWS makes for call c, made from account.
@@ -148,13 +154,17 @@ func (c *call) sagemaker() error {
 		return c.sagemakerOn("sagemaker:DescribeEndpointConfig", "endpoint-config", aws.ToString(in.EndpointConfigName))
 	case *sagemaker.UpdateEndpointInput:
 		// Authorized on the endpoint and on the endpoint config it moves to.
-		if err := c.sagemakerOn("sagemaker:UpdateEndpoint", "endpoint", aws.ToString(in.EndpointName)); err != nil {
-			return err
-		}
-		if err := c.sagemakerOn("sagemaker:UpdateEndpoint", "endpoint-config", aws.ToString(in.EndpointConfigName)); err != nil {
-			return err
-		}
 		c.what = fmt.Sprintf("SageMaker UpdateEndpoint %s to %s", aws.ToString(in.EndpointName), aws.ToString(in.EndpointConfigName))
+		ep, owner, err := c.sagemakerARN("endpoint", aws.ToString(in.EndpointName))
+		if err != nil {
+			return err
+		}
+		c.add("sagemaker:UpdateEndpoint", ep, owner, nil)
+		cfg, owner, err := c.sagemakerARN("endpoint-config", aws.ToString(in.EndpointConfigName))
+		if err != nil {
+			return err
+		}
+		c.add("sagemaker:UpdateEndpoint", cfg, owner, nil)
 		// With auto-rollback alarms, SageMaker reads them as the caller.
 		if d := in.DeploymentConfig; d != nil && d.AutoRollbackConfiguration != nil {
 			for _, al := range d.AutoRollbackConfiguration.Alarms {
@@ -242,6 +252,12 @@ func (c *call) sagemaker() error {
 		return nil
 	}
 	return fmt.Errorf("no IAM mapping for input %T", c.Input)
+}
+
+// accessDenied reports an AWS answer that refuses a call for lack of permission.
+func accessDenied(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && strings.Contains(api.ErrorCode(), "AccessDenied")
 }
 
 func arnAccount(s string) string {

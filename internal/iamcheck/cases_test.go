@@ -5,8 +5,9 @@ var refresherCases = []refreshCase{
 	{name: "capitalised endpoint", endpointName: "Churn-Endpoint"},
 }
 
-// promoteCases are the promotion scenarios of TestPromoteCallsAllowed.
+// promoteCases are the promotion scenarios of TestPromoteCallsAllowed: each reads its source
+// group by ARN across accounts, copies SSE-KMS artifacts (one tagged, one in parts) into the
+// target bucket under a customer KMS key, and runs the package cleaner.
 var promoteCases = []promoteCase{
-	{name: "capitalised group, target key given", group: "Churn-Models", kmsKeyArn: true},
-	{name: "capitalised group, bucket default key", group: "Churn-Models"},
+	{name: "target key given", group: "churn-models", kmsKeyArn: true},
 }

@@ -57,11 +57,14 @@ type Decision struct {
 
 // String is one line: role, action, resource, result and the policies concerned.
 func (d Decision) String() string {
-	verb := "denied"
+	verb, note := "denied", ""
 	if d.Allowed {
 		verb = "allowed"
 	}
-	return fmt.Sprintf("role %s %s %s on %s (%s, for %s): %s", d.Role, verb, d.Action, d.Resource, d.Result, d.Call, d.Why)
+	if d.CallDenied {
+		note = " (the emulator answered the call AccessDenied too)"
+	}
+	return fmt.Sprintf("role %s %s %s on %s (%s, for %s%s): %s", d.Role, verb, d.Action, d.Resource, d.Result, d.Call, note, d.Why)
 }
 
 // Evaluate authorizes every call and evaluates each resulting request.
@@ -127,20 +130,9 @@ func (c *Checker) Evaluate(ctx context.Context, calls []Call) ([]Decision, error
 	return out, nil
 }
 
-// Denied returns the decisions for calls that the engine denied.
-func (c *Checker) Denied(ctx context.Context, calls []Call) ([]Decision, error) {
-	all, err := c.Evaluate(ctx, calls)
-	if err != nil {
-		return nil, err
-	}
-	var out []Decision
-	for _, d := range all {
-		if !d.Allowed {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
+// Unexpected reports whether d is a denial the runtime did not meet: the call succeeded in the
+// emulator but AWS would refuse it.
+func (d Decision) Unexpected() bool { return !d.Allowed && !d.CallDenied }
 
 // describe names the policy behind a grant or denial.
 func describe(r reason, role Role, resourcePolicy string, allowed bool) string {

@@ -115,7 +115,7 @@ func runPromote(t *testing.T, c promoteCase) *promoteRun {
 
 	// The pipeline, synthesized for this source group and target bucket.
 	stackID := createStack(t, e, "Promote")
-	tmpl := synth(t, "Promote"+strings.ReplaceAll(c.name, " ", ""), func(stack awscdk.Stack) {
+	tmpl := synth(t, "Promote", func(stack awscdk.Stack) {
 		props := &promote.ModelPackagePromotePipelineProps{
 			SourceModelPackageGroupArn: jsii.String(run.groupARN),
 			TargetBucketName:           jsii.String(e.TargetBucket),
@@ -293,13 +293,34 @@ func TestPromoteCallsAllowed(t *testing.T) {
 				"sagemaker:ListModelPackages on " + src + "model-package/" + lower + "/*",
 				"sagemaker:DescribeModelPackage on " + src + "model-package/" + lower + "/1",
 				"s3:ListBucket on arn:aws:s3:::" + run.sourceBucket,
-				"s3:GetObjectVersionTagging on " + prefix + "config.json",
+				"s3:GetObjectTagging on " + prefix + "config.json",
 				"kms:Decrypt on " + run.sourceKey,
 				"kms:GenerateDataKey on " + run.targetKey,
 				"sagemaker:CreateModelPackage on " + strings.ToLower(run.targetPackage),
 				"sagemaker:DeleteModelPackage on " + strings.ToLower(run.targetPackage),
 			}
 			requireAllowed(t, decisions, want...)
+
+			// The same reads against a group policy that names the group with capitals, as the
+			// source account might write it by hand: SageMaker authorizes on the lower-cased ARN.
+			t.Run("a capitalised group policy is caught", func(t *testing.T) {
+				ctx := context.Background()
+				sm := sagemaker.NewFromConfig(run.checker.Policies.(*iamcheck.Emulator).Configs[promotiontest.SourceAccount])
+				name := run.groupARN[strings.LastIndex(run.groupARN, "/")+1:]
+				cur, err := sm.GetModelPackageGroupPolicy(ctx, &sagemaker.GetModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(name)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				capitalised := strings.ReplaceAll(aws.ToString(cur.ResourcePolicy), "model-package-group/"+lower, "model-package-group/"+strings.ToUpper(lower[:1])+lower[1:])
+				if _, err := sm.PutModelPackageGroupPolicy(ctx, &sagemaker.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(name), ResourcePolicy: aws.String(capitalised)}); err != nil {
+					t.Fatal(err)
+				}
+				decisions, err := run.checker.Evaluate(ctx, run.calls)
+				if err != nil {
+					t.Fatal(err)
+				}
+				requireDenied(t, decisions, "sagemaker:DescribeModelPackageGroup", src+"model-package-group/"+lower, "should be allowed by model package group policy of "+name)
+			})
 		})
 	}
 }

@@ -71,7 +71,7 @@ func runRefresher(t *testing.T, c refreshCase) *refreshRun {
 	}
 	bucket := "churn-models-" + testkit.DefaultAccountID
 	modelKey := "churn/model.tar.gz"
-	tmpl := synth(t, "Refresh"+strings.ReplaceAll(c.name, " ", ""), func(stack awscdk.Stack) {
+	tmpl := synth(t, "Refresh", func(stack awscdk.Stack) {
 		awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack, jsii.String("Boundary"), jsii.String(boundaryName)))
 		props := &endpoint.SagemakerEndpointProps{
 			Models: []endpoint.ModelProps{{Props: &awssagemaker.CfnModelProps{

@@ -254,7 +254,9 @@ def _owner_backend(self, arn):
         return self
     account, region, resource = parts
     owner = sm_models.sagemaker_backends[account][region]
-    group = owner.model_package_groups.get(resource.split("/")[1] if "/" in resource else "")
+    # SageMaker writes names lower-cased in ARNs; match the group whatever its given case.
+    wanted = (resource.split("/")[1] if "/" in resource else "").lower()
+    group = next((g for n, g in owner.model_package_groups.items() if n.lower() == wanted), None)
     policy = getattr(group, "smcd_resource_policy", None) or ""
     if self.account_id not in policy:
         raise _AccessDenied(
