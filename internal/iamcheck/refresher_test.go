@@ -198,7 +198,7 @@ func runRefresher(t *testing.T, c refreshCase) *refreshRun {
 		"version": "0", "id": "s3-1", "detail-type": "Object Created", "source": "aws.s3", "account": testkit.DefaultAccountID,
 		"time": time.Now().UTC().Format(time.RFC3339), "region": testkit.Region, "resources": []string{"arn:aws:s3:::" + bucket},
 		"detail": map[string]any{"version": "0", "bucket": map[string]any{"name": bucket},
-			"object": map[string]any{"key": modelKey, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184", "sequencer": "617f08299329d189"},
+			"object":     map[string]any{"key": modelKey, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184", "sequencer": "617f08299329d189"},
 			"request-id": "N4N7GDK58NMKJ12R", "requester": testkit.DefaultAccountID, "reason": "PutObject"},
 	})
 	deadline := time.Now().Add(20 * time.Second)
