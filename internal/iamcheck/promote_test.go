@@ -240,8 +240,14 @@ func applyGrants(t *testing.T, e *promotiontest.Env, run *promoteRun) {
 		t.Fatalf("smcd promote grants printed %q: %v", stdout.String(), err)
 	}
 	name := run.groupARN[strings.LastIndex(run.groupARN, "/")+1:]
+	// Compacted: SageMaker's policy pattern refuses newlines; that grants prints what can be pasted
+	// as it is, is the grants tests' subject, the policy's content this test's.
+	var group bytes.Buffer
+	if err := json.Compact(&group, g.ModelPackageGroupPolicy); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.SourceSM.PutModelPackageGroupPolicy(ctx, &sagemaker.PutModelPackageGroupPolicyInput{
-		ModelPackageGroupName: aws.String(name), ResourcePolicy: aws.String(string(g.ModelPackageGroupPolicy))}); err != nil {
+		ModelPackageGroupName: aws.String(name), ResourcePolicy: aws.String(group.String())}); err != nil {
 		t.Fatalf("apply the group policy smcd promote grants prints: %v", err)
 	}
 	if _, err := e.SourceS3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(e.SourceBucket),
