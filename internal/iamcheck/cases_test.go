@@ -10,4 +10,5 @@ var refresherCases = []refreshCase{
 // target bucket under a customer KMS key, and runs the package cleaner.
 var promoteCases = []promoteCase{
 	{name: "target key given", group: "churn-models", kmsKeyArn: true},
+	{name: "capitalised group", group: "Churn-Models", kmsKeyArn: true},
 }

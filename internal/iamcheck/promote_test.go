@@ -183,14 +183,10 @@ func runPromote(t *testing.T, c promoteCase) *promoteRun {
 	}
 	rec := &iamcheck.Recorder{}
 	o := &promotecmd.Options{
-		SourceGroupARN: env["SMCD_SOURCE_GROUP_ARN"], TargetBucket: env["SMCD_TARGET_BUCKET"], TargetGroup: env["SMCD_TARGET_GROUP"],
-		KMSKeyARN: env["SMCD_KMS_KEY_ARN"], SourceRoleARN: env["SMCD_SOURCE_ROLE_ARN"], ApprovalStatus: env["SMCD_APPROVAL_STATUS"],
-		ProjectID: env["SMCD_PROJECT_ID"], ProjectName: env["SMCD_PROJECT_NAME"], Verify: env["SMCD_VERIFY"],
+		Config: promotion.ConfigFromEnv(func(k string) string { return env[k] }),
 		Copier: s3copy.Options{MultipartThreshold: 5 * mib, PartSize: 5 * mib},
 	}
-	if o.ApprovalStatus == "" {
-		o.ApprovalStatus = string(smtypes.ModelApprovalStatusApproved)
-	}
+	must("the CodeBuild environment", o.Config.Validate())
 	p, err := o.Build(rec.Instrument(e.TargetCfg, promoter.Name))
 	must("build the promoter", err)
 	res, err := p.Promote(ctx)
@@ -250,28 +246,23 @@ func applyGrants(t *testing.T, e *promotiontest.Env, run *promoteRun) {
 	if err := root.ExecuteContext(ctx); err != nil {
 		t.Fatalf("smcd promote grants: %v: %s", err, stderr.String())
 	}
+	// Each policy is printed as a JSON string, ready to pass to the API as it is.
 	var g struct {
-		ModelPackageGroupPolicy json.RawMessage            `json:"modelPackageGroupPolicy"`
-		BucketPolicies          map[string]json.RawMessage `json:"bucketPolicies"`
-		KMSKeyPolicyStatements  []json.RawMessage          `json:"kmsKeyPolicyStatements"`
+		ModelPackageGroupPolicy string            `json:"modelPackageGroupPolicy"`
+		BucketPolicies          map[string]string `json:"bucketPolicies"`
+		KMSKeyPolicyStatements  string            `json:"kmsKeyPolicyStatements"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &g); err != nil {
 		t.Fatalf("smcd promote grants printed %q: %v", stdout.String(), err)
 	}
 	name := run.groupARN[strings.LastIndex(run.groupARN, "/")+1:]
-	// Compacted: SageMaker's policy pattern refuses newlines; that grants prints what can be pasted
-	// as it is, is the grants tests' subject, the policy's content this test's.
-	var group bytes.Buffer
-	if err := json.Compact(&group, g.ModelPackageGroupPolicy); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := e.SourceSM.PutModelPackageGroupPolicy(ctx, &sagemaker.PutModelPackageGroupPolicyInput{
-		ModelPackageGroupName: aws.String(name), ResourcePolicy: aws.String(group.String())}); err != nil {
+		ModelPackageGroupName: aws.String(name), ResourcePolicy: aws.String(g.ModelPackageGroupPolicy)}); err != nil {
 		t.Fatalf("apply the group policy smcd promote grants prints: %v", err)
 	}
 	// The bucket policy is evaluated as printed, from memory: the emulator's request validation
 	// refuses PutBucketPolicy (it does not read the raw payload member Policy).
-	run.bucketPolicies = map[string]json.RawMessage{e.SourceBucket: g.BucketPolicies[e.SourceBucket]}
+	run.bucketPolicies = map[string]json.RawMessage{e.SourceBucket: json.RawMessage(g.BucketPolicies[e.SourceBucket])}
 	// The key policy: the key's default policy plus the printed statements.
 	kc := kms.NewFromConfig(e.SourceCfg)
 	cur, err := kc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(run.sourceKey), PolicyName: aws.String("default")})
@@ -283,13 +274,11 @@ func applyGrants(t *testing.T, e *promotiontest.Env, run *promoteRun) {
 		t.Fatal(err)
 	}
 	stmts, _ := doc["Statement"].([]any)
-	for _, s := range g.KMSKeyPolicyStatements {
-		var v any
-		if err := json.Unmarshal(s, &v); err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, v)
+	var printed []any
+	if err := json.Unmarshal([]byte(g.KMSKeyPolicyStatements), &printed); err != nil {
+		t.Fatalf("KMS key policy statements %q: %v", g.KMSKeyPolicyStatements, err)
 	}
+	stmts = append(stmts, printed...)
 	doc["Statement"] = stmts
 	if _, err := kc.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(run.sourceKey), PolicyName: aws.String("default"),
 		Policy: aws.String(mustJSON(doc))}); err != nil {
