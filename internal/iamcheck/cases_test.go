@@ -3,6 +3,7 @@ package iamcheck_test
 // refresherCases are the refresher scenarios of TestRefresherCallsAllowed.
 var refresherCases = []refreshCase{
 	{name: "capitalised endpoint", endpointName: "Churn-Endpoint"},
+	{name: "config key and rollback alarms", endpointName: "Churn-Endpoint", kms: true, alarms: []string{"Churn-5xx"}},
 }
 
 // promoteCases are the promotion scenarios of TestPromoteCallsAllowed: each reads its source

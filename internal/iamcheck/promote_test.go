@@ -18,7 +18,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/sagemaker-cd/sagemaker-cd/cmd/package-cleaner/cleaner"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
@@ -26,6 +25,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promote"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/cleaner"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )

@@ -100,7 +100,7 @@ func runRefresher(t *testing.T, c refreshCase) *refreshRun {
 			}
 			props.DeploymentConfig = &awssagemaker.CfnEndpoint_DeploymentConfigProperty{
 				BlueGreenUpdatePolicy: &awssagemaker.CfnEndpoint_BlueGreenUpdatePolicyProperty{
-					TrafficRoutingConfiguration: &awssagemaker.CfnEndpoint_TrafficRoutingConfigProperty{Type: jsii.String("ALL_AT_ONCE")},
+					TrafficRoutingConfiguration: &awssagemaker.CfnEndpoint_TrafficRoutingConfigProperty{Type: jsii.String("ALL_AT_ONCE"), WaitIntervalInSeconds: jsii.Number(60)},
 				},
 				AutoRollbackConfiguration: &awssagemaker.CfnEndpoint_AutoRollbackConfigProperty{Alarms: alarms},
 			}
