@@ -1051,6 +1051,9 @@ def _s3_params(op, environ, query, headers, bucket, key, body):
                 value = _xml_value(member, _ET.fromstring(body))
             except _ET.ParseError:
                 value = None
+        elif shape.serialization.get("payload") == name and member.type_name == "string" and body:
+            # A raw string payload (PutBucketPolicy's Policy) is the request body.
+            value = body.decode("utf-8", "replace")
         if value is not None and member.type_name in ("integer", "long"):
             try:
                 value = int(value)
@@ -1272,8 +1275,8 @@ def _validate(environ, start_response):
     op = model.operation_model(operation)
     payload = op.input_shape.serialization.get("payload") if op.input_shape is not None else None
     body = b""
-    if payload and op.input_shape.members[payload].type_name == "structure":
-        body = _read_body(environ)
+    if payload and op.input_shape.members[payload].type_name in ("structure", "string"):
+        body = _read_body(environ)  # small documents; blob payloads (object bytes) stay unread
     params = _s3_params(op, environ, query, headers, bucket or None, key or None, body)
     try:
         _check_s3(operation, op, params, headers)

@@ -179,6 +179,13 @@ func TestS3Validation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { wantAPIError(t, tt.name, tt.call(), tt.code, tt.parts...) })
 	}
 
+	// What AWS accepts passes: a required member sent as the raw body (PutBucketPolicy's Policy)
+	// is read from the body, not looked for in a header.
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket-1/*"}]}`
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("bucket-1"), Policy: aws.String(policy)}); err != nil {
+		t.Errorf("PutBucketPolicy with a valid policy refused: %v", err)
+	}
+
 	// Parts below 5 MiB pass UploadPartCopy; S3 refuses them when the upload completes, unless
 	// the small part is the last one.
 	const mib = 1 << 20
