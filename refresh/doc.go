@@ -4,8 +4,8 @@
 // It is the pure core of the refresher: functions from (state, observation, now) to a new state
 // and a Decision value, with no I/O and no clock of their own. The AWS side (DynamoDB state,
 // DescribeEndpoint, UpdateEndpoint, Lambda events) lives in package refresh/refresher and
-// executes the decisions. Because the core is pure, the simulator in refresh/sim runs tens of
-// thousands of randomized scenarios against it in seconds.
+// executes the decisions. The simulator in refresh/sim runs the refresher on this core against
+// fake SageMaker and DynamoDB on a simulated clock, through thousands of randomized scenarios.
 //
 // The contract it keeps:
 //   - no lost updates: every recorded change is included in a deployment that started after it;

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/events"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 func TestBurstDuringAnUpdateCausesOneFollowUp(t *testing.T) {
@@ -51,11 +52,11 @@ func TestFailingArtifactIsTriedOnceThenTheNextChangeSucceeds(t *testing.T) {
 			if len(r.Deployments) != 1 || !r.Deployments[0].Failed {
 				t.Fatalf("deployments %+v, want exactly one, failed", r.Deployments)
 			}
-			if res := r.Final.LastResult; res == nil || res.Succeeded || !strings.Contains(res.Reason, "health checks") || r.Final.Failed != r.Final.Desired {
+			if res := r.Final.LastResult; res == nil || res.Succeeded || !strings.Contains(res.Reason, "health check") || r.Final.Failed != r.Final.Desired {
 				t.Fatalf("the failure is not recorded: %+v, result %+v", r.Final, r.Final.LastResult)
 			}
-			if r.Decisions[refresh.Update] != 1 {
-				t.Fatalf("%d update decisions in an hour of scheduled reconciles, want 1", r.Decisions[refresh.Update])
+			if n := r.Metrics[refresher.MetricUpdateStarted]; n != 1 || r.Metrics[refresher.MetricUpdateFailed] != 1 {
+				t.Fatalf("%d updates started, %d failed in an hour of scheduled reconciles, want 1 and 1", n, r.Metrics[refresher.MetricUpdateFailed])
 			}
 
 			sc.Uploads = append(sc.Uploads, Upload{At: 2 * time.Hour})
@@ -69,7 +70,7 @@ func TestFailingArtifactIsTriedOnceThenTheNextChangeSucceeds(t *testing.T) {
 
 // The quiet period coalesces a multi-file upload into one update when changes are recorded as
 // they arrive and a delayed message only triggers the reconcile: the construct's dual queues
-// (each change undelayed and delayed by the quiet period) and recording on arrival. Recording
+// (each change undelayed and delayed by the quiet period). Recording
 // only after the queue's delivery delay (the construct's former single delayed queue) splits
 // it: the first file's message starts an update, which loads every file, and the files
 // recorded after it cause a second one.
@@ -86,7 +87,6 @@ func TestWiringAndMultiFileUploads(t *testing.T) {
 		notBefore time.Duration // the first update starts no earlier
 	}{
 		{DualQueue, 1, last + quiet},
-		{RecordOnArrival, 1, last + quiet},
 		{DelayQueue, 2, quiet},
 	} {
 		t.Run(tc.wiring.String(), func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestMarkerKeyWaitsForTheMarker(t *testing.T) {
 func TestIntentLeasePreventsRacingUpdates(t *testing.T) {
 	t.Parallel()
 	busy, violating := 0, 0
-	for seed := uint64(1); seed <= 1000; seed++ {
+	for seed := uint64(1); seed <= 500; seed++ {
 		sc, fam := randomScenario(seed)
 		sc.IntentTimeout = time.Nanosecond
 		r := mustRun(t, sc)
@@ -139,7 +139,7 @@ func TestIntentLeasePreventsRacingUpdates(t *testing.T) {
 	if busy == 0 || violating == 0 {
 		t.Fatalf("without the lease: %d busy errors, %d violating scenarios; the checks cannot see the race", busy, violating)
 	}
-	t.Logf("without the intent lease, 1000 scenarios: %d UpdateEndpoint calls on a busy endpoint, %d scenarios violate the contract", busy, violating)
+	t.Logf("without the intent lease, 500 scenarios: %d UpdateEndpoint calls on a busy endpoint, %d scenarios violate the contract", busy, violating)
 }
 
 func TestBaselineLosesWhatArrivesDuringAnUpdate(t *testing.T) {
@@ -203,6 +203,7 @@ func TestRunRejectsBadScenarios(t *testing.T) {
 		{Uploads: []Upload{{At: -time.Second}}},
 		{Executor: Executor(9)},
 		{Wiring: Wiring(7)},
+		{Refusals: []Refusal{{Code: "Throttling"}}},
 	} {
 		if _, err := Run(sc); err == nil || !strings.Contains(err.Error(), "run scenario") {
 			t.Errorf("Run(%+v) = %v, want an error", sc, err)
@@ -275,4 +276,43 @@ func mustRun(t *testing.T, sc Scenario) *Result {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Scenario.Model is the wiring the simulator runs: the construct's queues and routes, for a
+// template test to compare.
+func TestModelDescribesTheWiring(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		sc           Scenario
+		changeDelay  time.Duration
+		changeQueues []string
+	}{
+		{"no quiet period", Scenario{}, 0, []string{ChangeQueue}},
+		{"quiet period", Scenario{QuietPeriod: 2 * time.Minute}, 2 * time.Minute, []string{ChangeQueue, StateQueue}},
+		{"quiet period above SQS's limit", Scenario{QuietPeriod: 20 * time.Minute}, MaxDeliveryDelay, []string{ChangeQueue, StateQueue}},
+		{"former single delayed queue", Scenario{QuietPeriod: time.Minute, Wiring: DelayQueue}, time.Minute, []string{ChangeQueue}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.sc.Model()
+			change, state := m.queue(ChangeQueue), m.queue(StateQueue)
+			if change.DeliveryDelay != tc.changeDelay || state.DeliveryDelay != 0 {
+				t.Errorf("delays: change queue %v, state queue %v; want %v and 0", change.DeliveryDelay, state.DeliveryDelay, tc.changeDelay)
+			}
+			for _, q := range m.Queues {
+				if q.VisibilityTimeout != 6*FunctionTimeout || q.MaxReceiveCount != DefaultMaxReceives || q.DeadLetterQueue != DeadLetterQueue ||
+					q.BatchSize != BatchSize || q.MaxConcurrency != MaxConcurrency || !q.ReportBatchItemFailures {
+					t.Errorf("queue %+v does not have the construct's settings", q)
+				}
+			}
+			if got := m.route(events.SourceS3).Queues; !slices.Equal(got, tc.changeQueues) {
+				t.Errorf("S3 changes go to %v, want %v", got, tc.changeQueues)
+			}
+			if got := m.route(events.SourceSageMaker).Queues; !slices.Equal(got, []string{StateQueue}) {
+				t.Errorf("endpoint state changes go to %v, want the state queue", got)
+			}
+			if s := m.route(events.SourceSchedule); len(s.Queues) != 0 || s.Schedule != DefaultSchedule || s.RetryAttempts != ScheduleRetryAttempts {
+				t.Errorf("schedule route %+v, want a direct invocation every %v with %d retries", s, DefaultSchedule, ScheduleRetryAttempts)
+			}
+		})
+	}
 }

@@ -1,20 +1,21 @@
 package sim
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // Executor is the refresh policy a scenario runs.
 type Executor int
 
 const (
-	// SagemakerCD is the refresh core executed the way the refresher Lambda does: record each
-	// change in the versioned store, then reconcile (DescribeEndpoint, Decide, write the intent,
-	// UpdateEndpoint, Confirm or Abandon).
+	// SagemakerCD is the product: the refresher's Handler and Reconciler (package
+	// refresh/refresher) behind the endpoint construct's queues (Scenario.Wiring), talking to
+	// the fake SageMaker and DynamoDB.
 	SagemakerCD Executor = iota
 	// Baseline is the original Python Lambda: one invocation at a time; on each S3 event it
 	// sleeps Scenario.Debounce, then swaps the endpoint to the other config. When the endpoint
@@ -29,67 +30,33 @@ func (x Executor) String() string {
 	return "sagemaker-cd"
 }
 
-// Wiring is how events reach the SagemakerCD handler and how the quiet period is timed. The
-// zero value, DualQueue, is the endpoint construct's.
-type Wiring int
-
-const (
-	// DualQueue is the endpoint construct's wiring: with a quiet period, each S3 change is sent
-	// twice, at once (the construct's undelayed state queue) and delayed by the quiet period
-	// (its change queue), and the handler records and reconciles on both copies. The undelayed
-	// copy records the change when it happens, so the reconcile waits while changes keep
-	// coming; the delayed copy arrives when the quiet period after its change has passed and
-	// starts the update if no newer change came (its record is a duplicate by sequencer). A
-	// multi-file upload is one update, starting a quiet period after its last file. Without a
-	// quiet period it is one undelayed copy. Endpoint state changes come without delay; a Wait's
-	// Until is left to the delayed copies and the scheduled reconcile.
-	DualQueue Wiring = iota
-	// DelayQueue is the construct's former wiring: S3 changes go only through the delayed queue
-	// and are recorded when delivered. A multi-file upload then starts an update on its first
-	// file's message (the later files are not recorded yet, so the quiet period looks over) and
-	// a follow-up for the files recorded after it (see TestWiringAndMultiFileUploads).
-	DelayQueue
-	// RecordOnArrival records every change as soon as it arrives, and when Decide answers Wait
-	// with an Until (quiet period, intent lease) sends itself a reconcile message delayed until
-	// then: that message is the quiet period's timer, and a multi-file upload is one update.
-	RecordOnArrival
-	numWirings
-)
-
-func (wi Wiring) String() string {
-	switch wi {
-	case DualQueue:
-		return "dual-queue"
-	case DelayQueue:
-		return "delay-queue"
-	case RecordOnArrival:
-		return "record-on-arrival"
-	}
-	return fmt.Sprintf("Wiring(%d)", int(wi))
-}
-
-// Endpoint and config names used by every scenario.
+// Names used by every scenario.
 const (
 	EndpointName = "sim-ep"
 	ConfigA      = "sim-ep-a"
 	ConfigB      = "sim-ep-b"
+	// TableName is the state table.
+	TableName = "sim-ep-state"
+	// Bucket is the watched bucket; WatchedPrefix the watched key prefix.
+	Bucket        = "sim-models"
+	WatchedPrefix = "model"
 	// DefaultKey is the object key of an Upload without one.
 	DefaultKey = "model.tar.gz"
+	// Region and Account appear in ARNs and events.
+	Region  = "us-east-1"
+	Account = "123456789012"
 )
 
 // Defaults of zero Scenario fields.
 const (
-	DefaultUpdateDuration    = 5 * time.Minute
-	DefaultSchedule          = 5 * time.Minute
-	DefaultDebounce          = 30 * time.Second
-	DefaultVisibilityTimeout = 6 * time.Minute
-	DefaultMaxReceives       = 5
-	DefaultHorizon           = time.Hour
+	DefaultUpdateDuration = 5 * time.Minute
+	DefaultDebounce       = 30 * time.Second
+	DefaultHorizon        = time.Hour
 	// BaselineMaxEventAge is how long Lambda keeps an asynchronous event queued (6 hours).
 	BaselineMaxEventAge = 6 * time.Hour
-	// MaxDeliveryDelay is SQS's limit on a queue's delivery delay: a longer quiet period is
-	// finished by the scheduled reconcile.
-	MaxDeliveryDelay = 15 * time.Minute
+	// RestDeadline is how long after the horizon a run may still be busy (updates, retries)
+	// before it is stopped and reported restless: an update loop never comes to rest.
+	RestDeadline = 12 * time.Hour
 )
 
 // Upload is one PUT of a watched object.
@@ -108,12 +75,18 @@ type Faults struct {
 	Duplicate float64
 	// Jitter is the largest extra delivery delay; it reorders messages.
 	Jitter time.Duration
-	// Throttle is the probability that a DescribeEndpoint or UpdateEndpoint call is throttled.
+	// Throttle is the probability that a SageMaker call is throttled (ThrottlingException).
 	Throttle float64
-	// Crash is the probability that an invocation stops at each crash point: after recording a
-	// change and before acknowledging it, after writing an intent and before UpdateEndpoint, and
-	// after UpdateEndpoint and before Confirm.
+	// ThrottleStore is the probability that a DynamoDB call is throttled
+	// (ProvisionedThroughputExceededException, after the SDK's own retries).
+	ThrottleStore float64
+	// Crash is the probability that an invocation stops after each write that took effect
+	// (a DynamoDB PutItem, an accepted UpdateEndpoint) and before its answer arrived.
 	Crash float64
+	// LostAnswer is the probability that SageMaker accepts an UpdateEndpoint call and its
+	// answer is lost (connection reset). The SDK retries such a call when the caller allows
+	// more than one attempt; the retry answers "Cannot update in-progress endpoint".
+	LostAnswer float64
 }
 
 // Scenario is one simulated run. Zero fields take the defaults above.
@@ -146,7 +119,11 @@ type Scenario struct {
 	Horizon time.Duration
 	Uploads []Upload
 	Faults  Faults
-	// Trace records a line per step in Result.Trace.
+	// Refusals are windows in which SageMaker refuses every UpdateEndpoint for good.
+	Refusals []Refusal
+	// Activities are other actors' work on the endpoint (autoscaling, maintenance).
+	Activities []Activity
+	// Trace records a line per step (and the refresher's logs) in Result.Trace.
 	Trace bool
 }
 
@@ -155,8 +132,9 @@ type UploadOutcome struct {
 	Upload
 	// Generation is the artifact generation this upload created (its index + 1).
 	Generation int
-	// RecordedSeq is State.Desired right after this upload's change was first recorded (0 when
-	// it never was: a marker is configured, or the baseline keeps no record).
+	// RecordedSeq is the stored State.Desired after the first successful handling of a message
+	// carrying this upload's change: every deployment with a Seq at least this includes it (0
+	// when no message of it was handled: the baseline keeps no record).
 	RecordedSeq int64
 	// Started is when the first deployment that loaded this generation or a newer one started.
 	Started time.Time
@@ -167,6 +145,14 @@ type UploadOutcome struct {
 // Lost reports whether the endpoint never served this upload or a newer one.
 func (u UploadOutcome) Lost() bool { return u.Serving.IsZero() }
 
+// RefusedCall is an UpdateEndpoint call SageMaker refused for good.
+type RefusedCall struct {
+	At time.Time
+	// Seq is the stored intent's Seq when the call was made.
+	Seq  int64
+	Code string
+}
+
 // Result is what a scenario did.
 type Result struct {
 	Scenario Scenario
@@ -174,26 +160,41 @@ type Result struct {
 	Start       time.Time
 	Deployments []Deployment
 	Uploads     []UploadOutcome
-	// UpdateCalls counts UpdateEndpoint calls made, accepted or not.
+	// UpdateCalls counts UpdateEndpoint calls made by the refresher, accepted or not (not the
+	// SDK's automatic retries).
 	UpdateCalls int
-	// BusyErrors counts "Cannot update in-progress endpoint" answers.
-	BusyErrors int
-	// Throttled counts throttled DescribeEndpoint and UpdateEndpoint calls.
+	// BusyErrors counts "Cannot update in-progress endpoint" answers while the endpoint was
+	// busy with an update of ours (the SDK's retries included); BusyOther those while another
+	// actor's work kept it busy (a race no caller can avoid).
+	BusyErrors, BusyOther int
+	// LostAnswers counts accepted UpdateEndpoint calls whose answer was lost; SDKRetries the
+	// automatic retries the SDK made of them.
+	LostAnswers, SDKRetries int
+	// Refusals lists the permanent UpdateEndpoint refusals.
+	Refusals []RefusedCall
+	// Activities counts other actors' work on the endpoint.
+	Activities int
+	// Throttled counts throttled SageMaker and DynamoDB calls.
 	Throttled int
-	// Conflicts counts conditional writes refused because another invocation wrote first.
-	Conflicts int
+	// Conflicts counts conditional writes refused because another invocation wrote first;
+	// Writes the accepted ones, WriteUnits their write capacity units (1 per KB), MaxItemBytes
+	// the largest item written or attempted, TooLarge the writes refused for exceeding
+	// MaxItemBytes.
+	Conflicts, Writes, WriteUnits, MaxItemBytes, TooLarge int
 	// Invocations counts handler runs; Crashes those that stopped at a crash point.
 	Invocations, Crashes int
-	// DeadLetters counts messages moved to the dead-letter queue; Expired baseline events
-	// dropped for age.
+	// DeadLetters counts messages moved to the dead-letter queue (and scheduled events given
+	// up); Expired baseline events dropped for age.
 	DeadLetters, Expired int
 	// IntentMismatches counts UpdateEndpoint calls made while the stored intent was not the
 	// caller's (must be zero: at most one update of ours in flight).
 	IntentMismatches int
-	// Decisions counts decisions by kind, Events the events of the passes whose state was
-	// stored (what the refresher logs and turns into metrics and alarms).
-	Decisions map[refresh.Kind]int
-	Events    map[refresh.Event]int
+	// Metrics sums the refresher's embedded metrics by name (refresher.MetricUpdateStarted,
+	// MetricUpdateFailed, ...): what CloudWatch and the alarms would see.
+	Metrics map[string]int
+	// Restless is set when the run was stopped RestDeadline after the horizon with work left
+	// (an update loop, endless retries).
+	Restless bool
 	// Final is the stored state at the end (SagemakerCD).
 	Final refresh.State
 	// FinalGeneration, FinalConfig, FinalStatus and FinalFailure describe the endpoint at the end.
@@ -212,9 +213,13 @@ func (r *Result) LastUpload() UploadOutcome {
 	return r.Uploads[len(r.Uploads)-1]
 }
 
-// Policy is the refresh policy a scenario's SagemakerCD executor decides with.
-func (sc Scenario) Policy() refresh.Policy {
-	return refresh.Policy{ConfigA: ConfigA, ConfigB: ConfigB, QuietPeriod: sc.QuietPeriod, MarkerKey: sc.MarkerKey, IntentTimeout: sc.IntentTimeout}
+// Config is the refresher configuration of a scenario's SagemakerCD executor, as the endpoint
+// construct would set it.
+func (sc Scenario) Config() refresher.Config {
+	return refresher.Config{Endpoint: EndpointName, ConfigA: ConfigA, ConfigB: ConfigB, Table: TableName,
+		QuietPeriod: sc.QuietPeriod, MarkerKey: sc.MarkerKey, IntentTimeout: sc.IntentTimeout, DriftGrace: refresher.DefaultDriftGrace,
+		Watch:                      refresher.Watch{Bucket: Bucket, Filters: []refresher.Filter{{Prefix: WatchedPrefix}}},
+		RetainAllVariantProperties: true, MetricsNamespace: refresher.DefaultMetricsNamespace}
 }
 
 func (sc Scenario) withDefaults() Scenario {
@@ -234,7 +239,8 @@ func (sc Scenario) withDefaults() Scenario {
 	return sc
 }
 
-// Run simulates one scenario to quiescence and reports what happened.
+// Run simulates one scenario to quiescence and reports what happened. It fails when the
+// scenario is invalid or the refresher used the fakes in a way they do not model.
 func Run(sc Scenario) (*Result, error) {
 	sc = sc.withDefaults()
 	var last time.Duration
@@ -245,26 +251,31 @@ func Run(sc Scenario) (*Result, error) {
 		last = u.At
 	}
 	if sc.Wiring < 0 || sc.Wiring >= numWirings {
-		return nil, fmt.Errorf("run scenario %d: unknown wiring %d", sc.Seed, sc.Wiring)
+		return nil, fmt.Errorf("run scenario %d: unknown wiring %d, expected %s or %s", sc.Seed, sc.Wiring, DualQueue, DelayQueue)
+	}
+	for _, rf := range sc.Refusals {
+		if _, ok := refusalMessages[rf.Code]; !ok || rf.Until < rf.From {
+			return nil, fmt.Errorf("run scenario %d: refusal %+v: expected a code of %s, %s or %s and From <= Until",
+				sc.Seed, rf, RefuseResourceLimit, RefuseAccessDenied, RefuseValidation)
+		}
 	}
 	w := newWorld(sc.Seed, sc.Trace)
-	r := &Result{Scenario: sc, Start: epoch, Decisions: map[refresh.Kind]int{}, Events: map[refresh.Event]int{}}
+	r := &Result{Scenario: sc, Start: epoch, Metrics: map[string]int{}}
 	arts := &artifacts{bad: map[int]bool{}}
-	ep := &sagemaker{w: w, name: EndpointName, status: refresh.StatusInService, config: ConfigA,
-		lastModified: epoch.Add(-24 * time.Hour), artifacts: arts, duration: sc.UpdateDuration, throttle: sc.Faults.Throttle}
-	st := &store{item: refresh.State{Endpoint: EndpointName}}
+	db := newFakeDynamoDB(w, &sc, r)
+	ep := newFakeSageMaker(w, &sc, db, arts, r)
 	recorded := make([]int64, len(sc.Uploads))
 
 	var ex executor
 	switch sc.Executor {
 	case SagemakerCD:
-		ex = newCD(w, sc, ep, st, r, recorded)
+		ex = newCD(w, &sc, ep, db, r, recorded)
 	case Baseline:
-		ex = newBaseline(w, sc, ep, r)
+		ex = newBaseline(w, &sc, ep, r)
 	default:
-		return nil, fmt.Errorf("run scenario %d: unknown executor %d", sc.Seed, sc.Executor)
+		return nil, fmt.Errorf("run scenario %d: unknown executor %d, expected %s or %s", sc.Seed, sc.Executor, SagemakerCD, Baseline)
 	}
-	ep.onChange = ex.stateChanged
+	ep.onChange = func() { ex.stateChanged(ep) }
 
 	sequencers := map[string]uint64{}
 	for i, u := range sc.Uploads {
@@ -278,9 +289,12 @@ func Run(sc Scenario) (*Result, error) {
 			sequencers[key]++
 			// S3 sequencers grow per key; their length varies, so comparing them needs padding.
 			seq := fmt.Sprintf("%0*X", 15+w.rng.IntN(6), uint64(0x55AED6DCD9028)+sequencers[key])
-			w.logf("S3: upload %d %s (sequencer %s, bad=%v)", i+1, key, seq, u.Bad)
-			ex.changed(i, refresh.Change{Key: key, Sequencer: seq, At: w.now})
+			w.logf("S3: upload %d %s (sequencer %s, bad=%v)", i+1, shortKey(key), seq, u.Bad)
+			ex.changed(i, key, seq)
 		})
+	}
+	for _, a := range sc.Activities {
+		w.at(epoch.Add(a.At), func() { ep.activity(a) })
 	}
 	end := epoch.Add(last + sc.Horizon)
 	var tick func()
@@ -291,12 +305,16 @@ func Run(sc Scenario) (*Result, error) {
 		}
 	}
 	w.at(epoch.Add(sc.Schedule), tick)
-	w.run()
+	if !w.run(end.Add(RestDeadline)) {
+		r.Restless = true
+		w.logf("the world did not come to rest %v after the horizon", RestDeadline)
+	}
+	if db.unsupported != nil {
+		return nil, fmt.Errorf("run scenario %d: %w", sc.Seed, db.unsupported)
+	}
 
 	r.Deployments = ep.deployments
-	r.BusyErrors, r.Throttled = ep.busyErrors, ep.throttled
-	r.Conflicts = st.conflicts
-	r.Final = st.get()
+	r.Final, _ = db.state()
 	r.FinalGeneration, r.FinalConfig, r.FinalStatus, r.FinalFailure = ep.generation, ep.config, ep.status, ep.failure
 	r.Trace = w.trace
 	for i, u := range sc.Uploads {
@@ -320,256 +338,51 @@ func Run(sc Scenario) (*Result, error) {
 	return r, nil
 }
 
+// shortKey keeps traces readable with 1,024-byte keys.
+func shortKey(k string) string {
+	if len(k) <= 60 {
+		return k
+	}
+	return k[:20] + "..." + k[len(k)-30:]
+}
+
 // executor is how changes and triggers reach a refresh policy.
 type executor interface {
-	changed(upload int, c refresh.Change)
-	stateChanged(refresh.Status)
+	changed(upload int, key, sequencer string)
+	stateChanged(ep *fakeSageMaker)
 	scheduled()
-}
-
-type msgKind int
-
-const (
-	msgChange msgKind = iota
-	msgStateChange
-	msgReconcile
-)
-
-type message struct {
-	kind     msgKind
-	upload   int
-	change   refresh.Change
-	receives int
-}
-
-// cd is the SagemakerCD executor: SQS queues (as Wiring says) in front of concurrent
-// invocations of the refresher handler.
-type cd struct {
-	w        *world
-	sc       Scenario
-	pol      refresh.Policy
-	ep       *sagemaker
-	st       *store
-	r        *Result
-	recorded []int64
-	n        int
-}
-
-func newCD(w *world, sc Scenario, ep *sagemaker, st *store, r *Result, recorded []int64) *cd {
-	return &cd{w: w, sc: sc, pol: sc.Policy(), ep: ep, st: st, r: r, recorded: recorded}
-}
-
-func (x *cd) changed(upload int, c refresh.Change) {
-	m := &message{kind: msgChange, upload: upload, change: c}
-	delay := min(x.sc.QuietPeriod, MaxDeliveryDelay)
-	switch {
-	case x.sc.Wiring == RecordOnArrival || delay <= 0:
-		x.send(m, 0)
-	case x.sc.Wiring == DelayQueue:
-		x.send(m, delay)
-	default: // DualQueue: the state queue at once, the change queue after the quiet period.
-		x.send(m, 0)
-		x.send(m, delay)
-	}
-}
-
-func (x *cd) stateChanged(s refresh.Status) {
-	x.send(&message{kind: msgStateChange}, 0)
-}
-
-func (x *cd) scheduled() {
-	x.invoke("schedule", func(p *proc) bool { return x.reconcile(p) })
-}
-
-// send enqueues m for delivery after delay (plus jitter), sometimes twice.
-func (x *cd) send(m *message, delay time.Duration) {
-	copies := 1
-	if x.w.chance(x.sc.Faults.Duplicate) {
-		copies = 2
-	}
-	for range copies {
-		c := *m
-		x.w.after(delay+x.w.jitter(x.sc.Faults.Jitter), func() { x.deliver(&c) })
-	}
-}
-
-func (x *cd) deliver(m *message) {
-	m.receives++
-	x.invoke(fmt.Sprintf("msg%d", m.kind), func(p *proc) bool {
-		ok := x.handle(p, m)
-		if !ok {
-			if m.receives >= x.sc.MaxReceives {
-				x.r.DeadLetters++
-				x.w.logf("SQS: message moved to the dead-letter queue after %d receives", m.receives)
-			} else {
-				x.w.after(x.sc.VisibilityTimeout, func() { x.deliver(m) })
-			}
-		}
-		return ok
-	})
-}
-
-func (x *cd) invoke(name string, f func(p *proc) bool) {
-	x.n++
-	x.r.Invocations++
-	x.w.spawn(fmt.Sprintf("%s#%d", name, x.n), func(p *proc) { f(p) })
-}
-
-// crash reports whether the invocation stops at a crash point.
-func (x *cd) crash(p *proc, where string) bool {
-	if !x.w.chance(x.sc.Faults.Crash) {
-		return false
-	}
-	x.r.Crashes++
-	x.w.logf("%s: crashed %s", p.name, where)
-	return true
-}
-
-// handle is the refresher handler for one message; false leaves it to be redelivered.
-func (x *cd) handle(p *proc, m *message) bool {
-	if m.kind == msgChange {
-		if !x.record(p, m) {
-			return false
-		}
-		if x.crash(p, "after recording a change, before acknowledging it") {
-			return false
-		}
-	}
-	return x.reconcile(p)
-}
-
-const maxAttempts = 20
-
-func (x *cd) record(p *proc, m *message) bool {
-	for range maxAttempts {
-		p.latency()
-		s := x.st.get()
-		ns, outcome := refresh.Record(s, m.change, x.pol)
-		x.w.logf("%s: record %s %s: %s (desired %d)", p.name, m.change.Key, m.change.Sequencer, outcome, ns.Desired)
-		if outcome == refresh.Duplicate || outcome == refresh.NotMarker {
-			return true
-		}
-		p.latency()
-		if err := x.st.put(ns); err != nil {
-			x.w.logf("%s: %v", p.name, err)
-			continue
-		}
-		if x.recorded[m.upload] == 0 {
-			x.recorded[m.upload] = ns.Desired
-		}
-		return true
-	}
-	return false
-}
-
-// reconcile is one pass: load, DescribeEndpoint, Decide, write, execute.
-func (x *cd) reconcile(p *proc) bool {
-	for range maxAttempts {
-		p.latency()
-		s := x.st.get()
-		p.latency()
-		obs, err := x.ep.describe()
-		if err != nil {
-			x.w.logf("%s: %v", p.name, err)
-			return false
-		}
-		ns, d := refresh.Decide(s, obs, x.w.now, x.pol)
-		if !equalState(ns, s) {
-			p.latency()
-			if err := x.st.put(ns); err != nil {
-				x.w.logf("%s: %v; reconcile again", p.name, err)
-				continue
-			}
-		}
-		x.r.Decisions[d.Kind]++
-		for _, e := range d.Events {
-			x.r.Events[e]++
-		}
-		x.w.logf("%s: %s %s seq %d: %s %v", p.name, d.Kind, d.Config, d.Seq, d.Reason, d.Events)
-		switch d.Kind {
-		case refresh.Update:
-			return x.execute(p, ns, d)
-		case refresh.Wait:
-			if !d.Until.IsZero() && x.sc.Wiring == RecordOnArrival {
-				x.send(&message{kind: msgReconcile}, d.Until.Sub(x.w.now))
-			}
-		}
-		return true
-	}
-	return false
-}
-
-func (x *cd) execute(p *proc, s refresh.State, d refresh.Decision) bool {
-	if x.crash(p, "after writing the intent, before UpdateEndpoint") {
-		return false
-	}
-	p.latency()
-	if cur := x.st.item.InFlight; cur == nil || *cur != *s.InFlight {
-		x.r.IntentMismatches++
-		x.w.logf("%s: INVARIANT: calling UpdateEndpoint while the stored intent is %+v, not ours %+v", p.name, cur, s.InFlight)
-	}
-	x.r.UpdateCalls++
-	err := x.ep.update(d.Config, d.Seq)
-	if err == nil {
-		if x.crash(p, "after UpdateEndpoint, before Confirm") {
-			return false
-		}
-		return x.write(p, func(s refresh.State) refresh.State { return refresh.Confirm(s, d.Seq) })
-	}
-	x.w.logf("%s: %v; abandoning seq %d", p.name, err, d.Seq)
-	if !x.write(p, func(s refresh.State) refresh.State { return refresh.Abandon(s, d.Seq) }) {
-		return false
-	}
-	// A busy endpoint announces its end; a throttled call is retried by redelivery.
-	return !errors.Is(err, errThrottled)
-}
-
-// write applies f to the stored state with a conditional write, retrying on conflicts.
-func (x *cd) write(p *proc, f func(refresh.State) refresh.State) bool {
-	for range maxAttempts {
-		p.latency()
-		s := x.st.get()
-		ns := f(s)
-		if equalState(ns, s) {
-			return true
-		}
-		p.latency()
-		if err := x.st.put(ns); err == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // baseline is the original Lambda: reserved concurrency 1, S3 notifications queued as
 // asynchronous invocations.
 type baseline struct {
 	w       *world
-	sc      Scenario
-	ep      *sagemaker
+	sc      *Scenario
+	ep      *fakeSageMaker
 	r       *Result
-	queue   []refresh.Change
+	queue   []time.Time // event times of the queued S3 notifications
 	running int
 }
 
-func newBaseline(w *world, sc Scenario, ep *sagemaker, r *Result) *baseline {
+func newBaseline(w *world, sc *Scenario, ep *fakeSageMaker, r *Result) *baseline {
 	return &baseline{w: w, sc: sc, ep: ep, r: r}
 }
 
-func (b *baseline) changed(_ int, c refresh.Change) {
+func (b *baseline) changed(int, string, string) {
 	copies := 1
 	if b.w.chance(b.sc.Faults.Duplicate) {
 		copies = 2
 	}
+	at := b.w.now
 	for range copies {
 		b.w.after(b.w.jitter(b.sc.Faults.Jitter), func() {
-			b.queue = append(b.queue, c)
+			b.queue = append(b.queue, at)
 			b.startWorker()
 		})
 	}
 }
 
-func (b *baseline) stateChanged(refresh.Status) {}
+func (b *baseline) stateChanged(*fakeSageMaker) {}
 func (b *baseline) scheduled()                  {}
 
 func (b *baseline) startWorker() {
@@ -578,34 +391,30 @@ func (b *baseline) startWorker() {
 	}
 	b.running++
 	b.w.spawn("original", func(p *proc) {
+		ctx := withProc(context.Background(), p)
 		for len(b.queue) > 0 {
-			c := b.queue[0]
+			at := b.queue[0]
 			b.queue = b.queue[1:]
-			if b.w.now.Sub(c.At) > BaselineMaxEventAge {
+			if b.w.now.Sub(at) > BaselineMaxEventAge {
 				b.r.Expired++
 				continue
 			}
 			b.r.Invocations++
 			p.sleep(b.sc.Debounce)
-			p.latency()
-			obs, err := b.ep.describe()
+			// The original's boto3 calls, through the same fake.
+			out, err := b.ep.DescribeEndpoint(ctx, describeInput)
 			if err != nil {
 				b.w.logf("original: %v; event dropped", err)
 				continue
 			}
 			next := ConfigA
-			if obs.Config == ConfigA {
+			if *out.EndpointConfigName == ConfigA {
 				next = ConfigB
 			}
-			p.latency()
-			b.r.UpdateCalls++
-			if err := b.ep.update(next, 0); err != nil {
+			if _, err := b.ep.UpdateEndpoint(ctx, updateInput(next)); err != nil {
 				b.w.logf("original: %v; event dropped", err)
 			}
 		}
 		b.running--
 	})
 }
-
-// equalState reports whether a pass changed the state (then it must be written).
-func equalState(a, b refresh.State) bool { return a.Equal(b) && a.Version == b.Version }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sagemaker-cd/sagemaker-cd/refresh"
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 var (
@@ -27,21 +28,31 @@ const (
 	famPrefix                    // multi-file uploads under a prefix, quiet period or marker, with faults
 	famBurstDuring               // one update, then a burst during it: exactly one follow-up
 	famMultiFile                 // multi-file uploads far apart, quiet period, with faults: one update each
+	famLostAnswer                // bursts whose UpdateEndpoint answers get lost (connection reset)
+	famRefused                   // bursts while SageMaker refuses UpdateEndpoint for good for a while
+	famActivity                  // bursts while autoscaling and maintenance keep moving the endpoint
+	famLongKeys                  // uploads of hundreds of files with 1,024-byte keys, quiet period
 	numFamilies
 )
 
 func (f family) String() string {
-	return [...]string{"storm", "faulty", "prefix", "burst-during-update", "multi-file"}[f]
+	return [...]string{"storm", "faulty", "prefix", "burst-during-update", "multi-file", "lost-answer", "refused", "activity", "long-keys"}[f]
 }
+
+// families are the families TestProperties draws from, in turn by seed.
+var families = []family{famStorm, famFaulty, famPrefix, famBurstDuring, famMultiFile, famLostAnswer, famRefused, famActivity, famLongKeys}
 
 // randomScenario derives a whole scenario from its seed.
 func randomScenario(seed uint64) (Scenario, family) {
+	return familyScenario(seed, families[seed%uint64(len(families))])
+}
+
+// familyScenario derives a scenario of family fam from seed.
+func familyScenario(seed uint64, fam family) (Scenario, family) {
 	rng := rand.New(rand.NewPCG(seed, 0x9E3779B97F4A7C15))
-	fam := family(seed % uint64(numFamilies))
 	sc := Scenario{Seed: seed, UpdateDuration: []time.Duration{2 * time.Minute, 5 * time.Minute, 8 * time.Minute}[rng.IntN(3)],
-		Wiring: Wiring(seed / uint64(numFamilies) % uint64(numWirings))}
+		Wiring: Wiring(seed / uint64(len(families)) % uint64(numWirings))}
 	d := sc.UpdateDuration
-	at := time.Duration(0)
 	add := func(u Upload) {
 		sc.Uploads = append(sc.Uploads, u)
 	}
@@ -66,13 +77,44 @@ func randomScenario(seed uint64) (Scenario, family) {
 	case famMultiFile:
 		multiFileUploads(&sc, rng)
 		return sc, fam
+	case famLongKeys:
+		longKeyUploads(&sc, rng)
+		return sc, fam
 	case famFaulty, famPrefix:
 		sc.Faults = Faults{
-			Duplicate: 0.3 * rng.Float64(),
-			Jitter:    time.Duration(rng.IntN(30)) * time.Second,
-			Throttle:  0.2 * rng.Float64(),
-			Crash:     0.1 * rng.Float64(),
+			Duplicate:     0.3 * rng.Float64(),
+			Jitter:        time.Duration(rng.IntN(30)) * time.Second,
+			Throttle:      0.2 * rng.Float64(),
+			ThrottleStore: 0.1 * rng.Float64(),
+			Crash:         0.1 * rng.Float64(),
 		}
+	case famLostAnswer:
+		sc.Faults = Faults{
+			Duplicate:  0.2 * rng.Float64(),
+			Jitter:     time.Duration(rng.IntN(10)) * time.Second,
+			Crash:      0.05 * rng.Float64(),
+			LostAnswer: 0.2 + 0.6*rng.Float64(),
+		}
+	case famRefused:
+		sc.Faults = Faults{Duplicate: 0.2 * rng.Float64(), Jitter: time.Duration(rng.IntN(10)) * time.Second, Crash: 0.05 * rng.Float64()}
+	case famActivity:
+		sc.Faults = Faults{Duplicate: 0.2 * rng.Float64(), Jitter: time.Duration(rng.IntN(10)) * time.Second, Crash: 0.1 * rng.Float64()}
+	}
+	storms(&sc, fam, rng)
+	switch fam {
+	case famRefused:
+		refusals(&sc, rng)
+	case famActivity:
+		activities(&sc, rng)
+	}
+	return sc, fam
+}
+
+// storms fills sc with one to four bursts of uploads (of model.tar.gz, or multi-file uploads
+// under a prefix for famPrefix), some of them bad.
+func storms(sc *Scenario, fam family, rng *rand.Rand) {
+	add := func(u Upload) {
+		sc.Uploads = append(sc.Uploads, u)
 	}
 	prefix := fam == famPrefix
 	if prefix {
@@ -84,12 +126,14 @@ func randomScenario(seed uint64) (Scenario, family) {
 			sc.QuietPeriod = []time.Duration{0, time.Minute}[rng.IntN(2)]
 		}
 	}
+	at := time.Duration(0)
 	bursts := 1 + rng.IntN(4)
 	for range bursts {
 		at += time.Duration(rng.Int64N(int64(40 * time.Minute)))
 		n := 1 + rng.IntN(25)
 		window := time.Duration(rng.Int64N(int64(10 * time.Minute)))
-		bad := fam != famStorm && rng.IntN(6) == 0
+		// Refused updates are booked as failed like bad artifacts; keep the two apart.
+		bad := fam != famStorm && fam != famRefused && rng.IntN(6) == 0
 		step := window / time.Duration(n)
 		if prefix {
 			step = max(step, 6*time.Second) // a multi-file upload takes up to 5 s
@@ -124,7 +168,60 @@ func randomScenario(seed uint64) (Scenario, family) {
 		}
 		add(Upload{At: at + time.Minute, Key: key})
 	}
-	return sc, fam
+}
+
+// refusals adds one or two windows in which SageMaker refuses every UpdateEndpoint for good,
+// placed among the uploads, and a last upload after them: it must be served.
+func refusals(sc *Scenario, rng *rand.Rand) {
+	span := sc.Uploads[len(sc.Uploads)-1].At
+	codes := []string{RefuseResourceLimit, RefuseAccessDenied, RefuseValidation}
+	end := time.Duration(0)
+	for range 1 + rng.IntN(2) {
+		from := time.Duration(rng.Int64N(int64(span + time.Minute)))
+		rf := Refusal{From: from, Until: from + 5*time.Minute + time.Duration(rng.Int64N(int64(40*time.Minute))), Code: codes[rng.IntN(len(codes))]}
+		sc.Refusals = append(sc.Refusals, rf)
+		end = max(end, rf.Until)
+	}
+	last := max(end, span) + time.Minute + time.Duration(rng.Int64N(int64(10*time.Minute)))
+	sc.Uploads = append(sc.Uploads, Upload{At: last})
+}
+
+// activities adds other actors' work on the endpoint every 3 to 20 minutes over the scenario:
+// autoscaling (Updating on the same config, 30 s to 4 min) and maintenance (SystemUpdating, 2 to
+// 10 min).
+func activities(sc *Scenario, rng *rand.Rand) {
+	end := sc.Uploads[len(sc.Uploads)-1].At + 30*time.Minute
+	for at := time.Duration(rng.Int64N(int64(10 * time.Minute))); at < end; at += 3*time.Minute + time.Duration(rng.Int64N(int64(17*time.Minute))) {
+		a := Activity{At: at, Duration: 30*time.Second + time.Duration(rng.Int64N(int64(210*time.Second)))}
+		if rng.IntN(5) == 0 {
+			a = Activity{At: at, Duration: 2*time.Minute + time.Duration(rng.Int64N(int64(8*time.Minute))), Maintenance: true}
+		}
+		sc.Activities = append(sc.Activities, a)
+	}
+}
+
+// longKey is the key of file j of a multi-file upload, padded to S3's longest key (1,024 bytes).
+func longKey(j int) string {
+	suffix := fmt.Sprintf("/part-%d.bin", j)
+	return WatchedPrefix + "/" + strings.Repeat("k", 1024-len(WatchedPrefix)-1-len(suffix)) + suffix
+}
+
+// longKeyUploads fills a famLongKeys scenario: one or two uploads of 20 to 120 files with
+// 1,024-byte keys, 20 to 200 ms apart, 30 to 60 minutes apart, with a quiet period of one or two
+// minutes and mild faults.
+func longKeyUploads(sc *Scenario, rng *rand.Rand) {
+	sc.QuietPeriod = []time.Duration{time.Minute, 2 * time.Minute}[rng.IntN(2)]
+	sc.Faults = Faults{Duplicate: 0.1 * rng.Float64(), Jitter: time.Duration(rng.IntN(6)) * time.Second, Crash: 0.02 * rng.Float64(), Throttle: 0.05 * rng.Float64()}
+	at := time.Duration(rng.Int64N(int64(5 * time.Minute)))
+	for range 1 + rng.IntN(2) {
+		files := 20 + rng.IntN(101)
+		gap := 20*time.Millisecond + time.Duration(rng.Int64N(int64(180*time.Millisecond)))
+		for j := range files {
+			sc.Uploads = append(sc.Uploads, Upload{At: at, Key: longKey(j)})
+			at += gap
+		}
+		at += 30*time.Minute + time.Duration(rng.Int64N(int64(30*time.Minute)))
+	}
 }
 
 // multiFileUploads fills a famMultiFile scenario: one to four multi-file uploads (2 to 6 files,
@@ -176,28 +273,54 @@ func check(r *Result, fam family) []string {
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	last := r.LastUpload()
 	if r.BusyErrors != 0 {
-		fail("%d UpdateEndpoint calls on a busy endpoint", r.BusyErrors)
+		fail("%d UpdateEndpoint calls on an endpoint busy with our own update (the SDK's automatic retries included)", r.BusyErrors)
 	}
 	if r.IntentMismatches != 0 {
 		fail("%d UpdateEndpoint calls without holding the stored intent", r.IntentMismatches)
+	}
+	if r.Restless {
+		fail("the run did not come to rest %v after the horizon: %d deployments, %d UpdateEndpoint calls", RestDeadline, len(r.Deployments), r.UpdateCalls)
+	}
+	if r.TooLarge != 0 {
+		fail("%d state writes refused: the item exceeded DynamoDB's %d bytes (largest %d)", r.TooLarge, MaxItemBytes, r.MaxItemBytes)
 	}
 	for i, d := range r.Deployments {
 		if d.End.IsZero() {
 			fail("deployment %d never ended", i)
 		}
-		if i > 0 && d.Seq <= r.Deployments[i-1].Seq {
-			fail("deployment %d deploys seq %d after seq %d: the same changes were deployed twice", i, d.Seq, r.Deployments[i-1].Seq)
+	}
+	// No redundant update: every UpdateEndpoint that SageMaker accepted or refused for good
+	// carries newer changes than the one before (a refused deployment is not retried until a
+	// newer change arrives).
+	type call struct {
+		at   time.Time
+		seq  int64
+		what string
+	}
+	var calls []call
+	for i, d := range r.Deployments {
+		calls = append(calls, call{d.Start, d.Seq, fmt.Sprintf("deployment %d", i)})
+	}
+	for i, rf := range r.Refusals {
+		calls = append(calls, call{rf.At, rf.Seq, fmt.Sprintf("refused call %d (%s)", i, rf.Code)})
+	}
+	slices.SortStableFunc(calls, func(a, b call) int { return a.at.Compare(b.at) })
+	for i := 1; i < len(calls); i++ {
+		if calls[i].seq <= calls[i-1].seq {
+			fail("%s at %v carries seq %d after %s carried seq %d: the same changes were tried twice",
+				calls[i].what, calls[i].at.Sub(r.Start), calls[i].seq, calls[i-1].what, calls[i-1].seq)
 		}
 	}
 	// No lost updates: after the last upload, the endpoint serves a deployment that started after it.
-	if r.FinalGeneration != last.Generation || r.FinalStatus != "InService" {
+	if r.FinalGeneration != last.Generation || r.FinalStatus != refresh.StatusInService {
 		fail("lost update: the endpoint serves generation %d (%s), the last upload is generation %d at %v",
 			r.FinalGeneration, r.FinalStatus, last.Generation, last.At)
 	}
 	if r.Final.InFlight != nil || r.Final.Pending() {
-		fail("the stored state is not settled: %+v in flight %+v", r.Final, r.Final.InFlight)
+		fail("the stored state is not settled: desired %d, deployed %d, failed %d, in flight %+v", r.Final.Desired, r.Final.Deployed, r.Final.Failed, r.Final.InFlight)
 	}
-	// Every deployment's end is reported exactly once.
+	// Every deployment's end and every permanent refusal is reported exactly once (UpdateFailed
+	// drives the alarm), and nobody else's work on the endpoint is.
 	var failed, succeeded int
 	for _, d := range r.Deployments {
 		if d.Failed {
@@ -206,8 +329,13 @@ func check(r *Result, fam family) []string {
 			succeeded++
 		}
 	}
-	if r.Events[refresh.EventUpdateFailed] != failed || r.Events[refresh.EventUpdateSucceeded] != succeeded {
-		fail("reported %d failed and %d succeeded updates; %d failed and %d succeeded", r.Events[refresh.EventUpdateFailed], r.Events[refresh.EventUpdateSucceeded], failed, succeeded)
+	failed += len(r.Refusals)
+	// An invocation that crashes after storing an outcome and before writing its metric loses
+	// that metric (the stored state keeps the outcome): with crashes, at most as many.
+	gotFailed, gotSucceeded := r.Metrics[refresher.MetricUpdateFailed], r.Metrics[refresher.MetricUpdateSucceeded]
+	if gotFailed > failed || gotSucceeded > succeeded || (r.Crashes == 0 && (gotFailed != failed || gotSucceeded != succeeded)) {
+		fail("metrics count %d failed and %d succeeded updates; there were %d failed (%d refused) and %d succeeded (%d crashes)",
+			gotFailed, gotSucceeded, failed, len(r.Refusals), succeeded, r.Crashes)
 	}
 	// A failing artifact is tried exactly once after its change was recorded, then left alone.
 	for _, u := range r.Uploads {
@@ -231,7 +359,7 @@ func check(r *Result, fam family) []string {
 			fail("bad upload %d (recorded as seq %d) was deployed %d times after it was recorded, want 1 to %d: %+v", u.Generation, u.RecordedSeq, len(tries), maxTries, tries)
 		}
 	}
-	if fam == famMultiFile && r.Scenario.Wiring != DelayQueue {
+	if (fam == famMultiFile || fam == famLongKeys) && r.Scenario.Wiring != DelayQueue {
 		_, violations := multiFileViolations(r)
 		bad = append(bad, violations...)
 	}
@@ -258,12 +386,12 @@ type multiFile struct {
 	lastAt      time.Duration
 }
 
-// multiFiles groups a famMultiFile scenario's uploads: each multi-file upload starts with
-// model/part-0.bin.
+// multiFiles groups a famMultiFile or famLongKeys scenario's uploads: each multi-file upload
+// starts with a key ending in /part-0.bin.
 func multiFiles(us []UploadOutcome) []multiFile {
 	var out []multiFile
 	for _, u := range us {
-		if u.Key == "model/part-0.bin" || len(out) == 0 {
+		if strings.HasSuffix(u.Key, "/part-0.bin") || len(out) == 0 {
 			out = append(out, multiFile{first: u.Generation})
 		}
 		out[len(out)-1].last, out[len(out)-1].lastAt = u.Generation, u.At
@@ -302,7 +430,9 @@ func multiFileViolations(r *Result) (checked int, bad []string) {
 				loading = append(loading, d)
 			}
 		}
-		if len(loading) != 1 || loading[0].Generation != g.last || loading[0].Start.Before(r.Start.Add(g.lastAt+r.Scenario.QuietPeriod)) {
+		// EventBridge stamps events in whole seconds: the quiet period runs from the last
+		// file's second.
+		if len(loading) != 1 || loading[0].Generation != g.last || loading[0].Start.Before(r.Start.Add(g.lastAt+r.Scenario.QuietPeriod-time.Second)) {
 			bad = append(bad, fmt.Sprintf("multi-file upload of generations %d..%d (last file at %v, quiet period %v): deployments %+v, want one, loading generation %d, starting after the quiet period",
 				g.first, g.last, g.lastAt, r.Scenario.QuietPeriod, loading, g.last))
 		}
@@ -313,6 +443,7 @@ func multiFileViolations(r *Result) (checked int, bad []string) {
 // propStats are TestProperties' figures.
 type propStats struct {
 	scenarios, uploads, calls, conflicts, crashes, throttled, failedDeploys, deadLetters int
+	lostAnswers, refusals, activities, busyOther, writes, writeUnits, maxItemBytes       int
 	byFamily                                                                             [numFamilies]int
 	byWiring                                                                             [numWirings]int
 	// multiFiles counts the settled multi-file uploads checked (famMultiFile), split those that
@@ -335,12 +466,19 @@ func (s *propStats) add(r *Result, fam family) {
 	s.crashes += r.Crashes
 	s.throttled += r.Throttled
 	s.deadLetters += r.DeadLetters
+	s.lostAnswers += r.LostAnswers
+	s.refusals += len(r.Refusals)
+	s.activities += r.Activities
+	s.busyOther += r.BusyOther
+	s.writes += r.Writes
+	s.writeUnits += r.WriteUnits
+	s.maxItemBytes = max(s.maxItemBytes, r.MaxItemBytes)
 	for _, d := range r.Deployments {
 		if d.Failed {
 			s.failedDeploys++
 		}
 	}
-	if fam == famMultiFile {
+	if fam == famMultiFile || fam == famLongKeys {
 		checked, bad := multiFileViolations(r)
 		s.multiFiles[wi] += checked
 		s.split[wi] += len(bad)
@@ -364,6 +502,13 @@ func (s *propStats) merge(o *propStats) {
 	s.throttled += o.throttled
 	s.failedDeploys += o.failedDeploys
 	s.deadLetters += o.deadLetters
+	s.lostAnswers += o.lostAnswers
+	s.refusals += o.refusals
+	s.activities += o.activities
+	s.busyOther += o.busyOther
+	s.writes += o.writes
+	s.writeUnits += o.writeUnits
+	s.maxItemBytes = max(s.maxItemBytes, o.maxItemBytes)
 	for f := range s.byFamily {
 		s.byFamily[f] += o.byFamily[f]
 	}
@@ -415,6 +560,8 @@ func TestProperties(t *testing.T) {
 		}
 		t.Logf("%d scenarios passed (by family %v, by wiring %v), %d uploads, %d UpdateEndpoint calls, %d failed deployments, %d write conflicts, %d crashes, %d throttled calls, %d dead letters",
 			total.scenarios, total.byFamily, total.byWiring, total.uploads, total.calls, total.failedDeploys, total.conflicts, total.crashes, total.throttled, total.deadLetters)
+		t.Logf("%d lost UpdateEndpoint answers, %d permanent refusals, %d activities of other actors (%d of our calls found them busy); %d state writes, %.2f write units each, largest item %d bytes",
+			total.lostAnswers, total.refusals, total.activities, total.busyOther, total.writes, float64(total.writeUnits)/float64(max(total.writes, 1)), total.maxItemBytes)
 		for w := range numWirings {
 			t.Logf("%s: %d of %d multi-file uploads on a settled endpoint were not one update loading every file after the quiet period; each of %d bad multi-file artifacts was deployed at most %d time(s)",
 				w, total.split[w], total.multiFiles[w], total.bad[w], total.badTries[w])
@@ -423,7 +570,8 @@ func TestProperties(t *testing.T) {
 			return
 		}
 		// The faults must really have happened, or the properties prove little.
-		for name, n := range map[string]int{"conflicts": total.conflicts, "crashes": total.crashes, "throttled": total.throttled, "failed deployments": total.failedDeploys} {
+		for name, n := range map[string]int{"conflicts": total.conflicts, "crashes": total.crashes, "throttled": total.throttled, "failed deployments": total.failedDeploys,
+			"lost answers": total.lostAnswers, "permanent refusals": total.refusals, "other actors' activities": total.activities} {
 			if n < 100 {
 				t.Errorf("only %d %s in %d scenarios: the fault injection is not exercising the executor", n, name, total.scenarios)
 			}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -92,9 +93,13 @@ func (w *world) at(t time.Time, fn func()) {
 
 func (w *world) after(d time.Duration, fn func()) { w.at(w.now.Add(d), fn) }
 
-// run executes events until none are left, then stops the handler coroutines.
-func (w *world) run() {
+// run executes events until none are left or the next is after deadline, then stops the
+// handler coroutines. It reports whether the world came to rest.
+func (w *world) run(deadline time.Time) bool {
 	for len(w.events) > 0 {
+		if w.events[0].at.After(deadline) {
+			break
+		}
 		e := w.events.pop()
 		w.now = e.at
 		e.fn()
@@ -102,6 +107,7 @@ func (w *world) run() {
 	for _, stop := range w.stops {
 		stop()
 	}
+	return len(w.events) == 0
 }
 
 // proc is a handler coroutine (iter.Pull) that runs Lambda invocations one after another; it
@@ -113,6 +119,11 @@ type proc struct {
 	next  func() (time.Duration, bool)
 	task  func(*proc)
 	name  string
+	// crash is the probability that the current invocation crashes at a crash point.
+	crash float64
+	// uploads are the uploads whose changes the current invocation carries and has not
+	// recorded yet (see fakeDynamoDB.PutItem).
+	uploads []int
 }
 
 // done is what a proc yields when its invocation has finished.
@@ -176,4 +187,34 @@ func (w *world) jitter(max time.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(w.rng.Int64N(int64(max) + 1))
+}
+
+// procKey is the context key under which an invocation's proc travels through the real
+// handler to the fake AWS clients, which wait on it (no global state).
+type procKey struct{}
+
+func withProc(ctx context.Context, p *proc) context.Context {
+	return context.WithValue(ctx, procKey{}, p)
+}
+
+// procOf returns the invocation calling a fake AWS client. A call outside a simulated
+// invocation is a bug of the simulator.
+func procOf(ctx context.Context) *proc {
+	p, ok := ctx.Value(procKey{}).(*proc)
+	if !ok {
+		panic("sim: AWS call outside a simulated invocation")
+	}
+	return p
+}
+
+// crashed is what crashPoint panics with; the invocation wrapper recovers it as the Lambda
+// process dying at that point (timeout, out of memory, a host failure).
+type crashed struct{ where string }
+
+// crashPoint stops p's invocation with probability Faults.Crash, after the call it is in has
+// taken effect and before its answer reaches the caller.
+func crashPoint(p *proc, where string) {
+	if p.crash > 0 && p.w.chance(p.crash) {
+		panic(crashed{where})
+	}
 }
