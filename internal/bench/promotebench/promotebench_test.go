@@ -41,11 +41,14 @@ func TestRunSmall(t *testing.T) {
 	if !strings.Contains(text, "aws s3 cp --recursive") || !strings.Contains(text, "nothing to promote") {
 		t.Errorf("no awscli row or no nothing-to-promote table:\n%s", text)
 	}
-	big := regexp.MustCompile(`smcd: parts above 16 MiB, 8 MiB parts, 64 in flight\s+\d+\s+\S+\s+([\d.]+)x`).FindStringSubmatch(text)
+	// The modelled wall times are what make bench reports; a test run on a shared machine only
+	// checks that the engine copied the 64 MiB object in its 8 MiB parts (8 UploadPartCopy,
+	// create, complete, and the planning and sweep requests) rather than in one CopyObject.
+	big := regexp.MustCompile(`smcd: parts above 16 MiB, 8 MiB parts, 64 in flight\s+(\d+)\s+\S+\s+[\d.]+x`).FindStringSubmatch(text)
 	if big == nil {
 		t.Fatalf("no modelled smcd row:\n%s", text)
 	}
-	if r, _ := strconv.ParseFloat(big[1], 64); r >= 0.5 {
-		t.Errorf("modelled 64 MiB copy in parts at %.3fx of one CopyObject, want well below 0.5x\n%s", r, text)
+	if n, _ := strconv.Atoi(big[1]); n < 10 {
+		t.Errorf("modelled 64 MiB copy made %d S3 requests, want at least 10 (8 parts, create, complete)\n%s", n, text)
 	}
 }
