@@ -6,6 +6,7 @@ import (
 	"net"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -40,6 +41,12 @@ type Config struct {
 	ProjectID, ProjectName string
 	// Verify is how copies are verified (EnvVerify; default s3copy.VerifyChecksum).
 	Verify s3copy.VerifyMode
+	// Concurrency is the number of S3 requests in flight at once, shared by whole-object copies
+	// and part copies (EnvConcurrency; 0 means s3copy.DefaultConcurrency).
+	Concurrency int
+	// badConcurrency is the text Setting.Set was given for Concurrency when it is not an
+	// integer, kept so that Validate names it.
+	badConcurrency string
 	// PageSize is ListModelPackages' and Search's MaxResults (default 100; tests lower it).
 	PageSize int32
 }
@@ -136,10 +143,27 @@ func (c Config) Validate() error {
 	default:
 		return &ConfigError{EnvVerify, string(c.Verify), fmt.Sprintf("expected %s or %s", s3copy.VerifyChecksum, s3copy.VerifySize)}
 	}
+	if c.badConcurrency != "" {
+		return &ConfigError{EnvConcurrency, c.badConcurrency, concurrencyWant()}
+	}
+	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
+		return &ConfigError{EnvConcurrency, strconv.Itoa(c.Concurrency), concurrencyWant()}
+	}
 	if c.PageSize < 0 || c.PageSize > 100 {
 		return fmt.Errorf("page size %d: expected 1-100 (0 means 100)", c.PageSize)
 	}
 	return nil
+}
+
+// MaxConcurrency is the largest Concurrency Validate accepts. S3 serves thousands of requests
+// per second per prefix, so the bound is the client's: each request in flight holds a
+// connection (s3copy.HTTPClient keeps that many idle) and a goroutine, and well above a
+// thousand the build's file descriptors and memory, not S3, become the limit.
+const MaxConcurrency = 1000
+
+// concurrencyWant is what Validate expects of Concurrency.
+func concurrencyWant() string {
+	return fmt.Sprintf("expected an integer 1-%d (S3 requests in flight at once; unset or 0 means %d)", MaxConcurrency, s3copy.DefaultConcurrency)
 }
 
 // bad turns a rule's error into a ConfigError, keeping only what was expected.
@@ -177,6 +201,15 @@ func (c Config) VerifyMode() s3copy.VerifyMode {
 		return s3copy.VerifyChecksum
 	}
 	return c.Verify
+}
+
+// CopyConcurrency returns the number of S3 requests in flight at once (default
+// s3copy.DefaultConcurrency).
+func (c Config) CopyConcurrency() int {
+	if c.Concurrency == 0 {
+		return s3copy.DefaultConcurrency
+	}
+	return c.Concurrency
 }
 
 // partitions maps region prefixes to partitions; the first match wins, "aws" otherwise.

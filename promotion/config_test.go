@@ -90,6 +90,14 @@ func TestConfigValidate(t *testing.T) {
 		{"project name with a space", func(c *promotion.Config) { c.ProjectName = "my project" }, promotion.EnvProjectName, "expected 1-32"},
 		{"project name over 32", func(c *promotion.Config) { c.ProjectName = strings.Repeat("a", 33) }, promotion.EnvProjectName, "expected 1-32"},
 		{"verify mode", func(c *promotion.Config) { c.Verify = "md5" }, promotion.EnvVerify, "expected checksum or size"},
+		{"concurrency unset: the default", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "") }, "", ""},
+		{"concurrency 0: the default", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "0") }, "", ""},
+		{"concurrency 1", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "1") }, "", ""},
+		{"concurrency 1000", func(c *promotion.Config) { c.Concurrency = 1000 }, "", ""},
+		{"concurrency 1001", func(c *promotion.Config) { c.Concurrency = 1001 }, promotion.EnvConcurrency, `copy concurrency "1001": expected an integer 1-1000`},
+		{"concurrency negative", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "-4") }, promotion.EnvConcurrency, `"-4": expected an integer 1-1000`},
+		{"concurrency not a number", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "x") }, promotion.EnvConcurrency, `copy concurrency "x": expected an integer 1-1000`},
+		{"concurrency not an integer", func(c *promotion.Config) { promotion.SettingOf(promotion.EnvConcurrency).Set(c, "2.5") }, promotion.EnvConcurrency, `"2.5": expected an integer`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +121,23 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("error has several lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestConfigConcurrencyFromEnv: SMCD_CONCURRENCY is parsed into Concurrency, whose default is
+// s3copy's, and written back by Env.
+func TestConfigConcurrencyFromEnv(t *testing.T) {
+	env := validConfig().Env()
+	if c := promotion.ConfigFromEnv(func(k string) string { return env[k] }); c.Concurrency != 0 || c.CopyConcurrency() != s3copy.DefaultConcurrency {
+		t.Errorf("unset: Concurrency %d, CopyConcurrency %d; want 0 and %d", c.Concurrency, c.CopyConcurrency(), s3copy.DefaultConcurrency)
+	}
+	env[promotion.EnvConcurrency] = "16"
+	c := promotion.ConfigFromEnv(func(k string) string { return env[k] })
+	if c.Concurrency != 16 || c.CopyConcurrency() != 16 || c.Validate() != nil || c.Env()[promotion.EnvConcurrency] != "16" {
+		t.Errorf("%s=16: Concurrency %d, CopyConcurrency %d, Validate %v, Env %v", promotion.EnvConcurrency, c.Concurrency, c.CopyConcurrency(), c.Validate(), c.Env())
+	}
+	if s := promotion.SettingOf(promotion.EnvConcurrency); s.Flag != "concurrency" || s.Label != "copy concurrency" {
+		t.Errorf("setting = %+v, want flag concurrency, label copy concurrency", s)
 	}
 }
 

@@ -1,6 +1,8 @@
 package promotion
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
@@ -20,6 +22,7 @@ const (
 	EnvProjectID      = "SMCD_PROJECT_ID"
 	EnvProjectName    = "SMCD_PROJECT_NAME"
 	EnvVerify         = "SMCD_VERIFY"
+	EnvConcurrency    = "SMCD_CONCURRENCY"
 	// EnvEvent is a run input, not a setting: the triggering EventBridge event as a JSON file,
 	// logged only (a run converges on the source group's current state whatever started it).
 	EnvEvent = "SMCD_EVENT"
@@ -60,6 +63,24 @@ func Settings() []Setting {
 		{Env: EnvVerify, Flag: "verify", Label: "verify mode",
 			get: func(c *Config) string { return string(c.Verify) },
 			set: func(c *Config, v string) { c.Verify = s3copy.VerifyMode(v) }},
+		{Env: EnvConcurrency, Flag: "concurrency", Label: "copy concurrency",
+			get: func(c *Config) string {
+				if c.badConcurrency != "" {
+					return c.badConcurrency
+				}
+				if c.Concurrency == 0 {
+					return ""
+				}
+				return strconv.Itoa(c.Concurrency)
+			},
+			set: func(c *Config, v string) {
+				// Text that is not an integer is kept for Validate to name in its error.
+				n, err := strconv.Atoi(v)
+				c.Concurrency, c.badConcurrency = n, ""
+				if err != nil && v != "" {
+					c.Concurrency, c.badConcurrency = 0, v
+				}
+			}},
 	}
 }
 

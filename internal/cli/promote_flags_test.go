@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
@@ -62,6 +64,10 @@ func TestPromoteBadInput(t *testing.T) {
 		{"bad project name", append(base, "--project-name", "my project"), nil, `--project-name (project name) "my project": expected 1-32`},
 		{"bad project name from the environment", base, map[string]string{promotion.EnvProjectName: "-churn"}, `--project-name (project name) "-churn": expected`},
 		{"bad verify mode from the environment", base, map[string]string{promotion.EnvVerify: "Size"}, `--verify (verify mode) "Size": expected checksum or size`},
+		{"concurrency not a number", append(base, "--concurrency", "x"), nil, `--concurrency (copy concurrency) "x": expected an integer 1-1000`},
+		{"concurrency above the bound", append(base, "--concurrency", "1001"), nil, `--concurrency (copy concurrency) "1001": expected an integer 1-1000`},
+		{"concurrency negative", append(base, "--concurrency", "-1"), nil, `--concurrency (copy concurrency) "-1": expected an integer 1-1000`},
+		{"concurrency from the environment", base, map[string]string{promotion.EnvConcurrency: "64k"}, `--concurrency (copy concurrency) "64k": expected an integer 1-1000`},
 		{"missing source", []string{"promote", "--target-bucket", "b-1"}, nil, "--source-group-arn (or SMCD_SOURCE_GROUP_ARN) required"},
 		{"missing both", []string{"promote"}, nil, "--source-group-arn (or SMCD_SOURCE_GROUP_ARN) and --target-bucket (or SMCD_TARGET_BUCKET) required"},
 		{"bad env value", []string{"promote", "--target-bucket", "b-1"}, map[string]string{promotion.EnvSourceGroupARN: "nope"}, `--source-group-arn (source group ARN) "nope"`},
@@ -93,6 +99,7 @@ func TestPromoteSettingsFromEnvironment(t *testing.T) {
 		promotion.EnvTargetPrefix: "promoted", promotion.EnvKMSKeyARN: "arn:aws:kms:us-east-1:111222333444:key/abcd",
 		promotion.EnvSourceRoleARN: "arn:aws:iam::444333666777:role/reader", promotion.EnvApprovalStatus: "PendingManualApproval",
 		promotion.EnvProjectID: "p-1", promotion.EnvProjectName: "churn", promotion.EnvVerify: "size", promotion.EnvEvent: "event.json",
+		promotion.EnvConcurrency: "16",
 	}
 	f, _, stderr := noAWS(t, env)
 	var got *promotecmd.Options
@@ -103,6 +110,9 @@ func TestPromoteSettingsFromEnvironment(t *testing.T) {
 	}
 	want := promotion.ConfigFromEnv(func(k string) string { return env[k] })
 	want.TargetBucket = "from-flag-bucket"
+	if want.Concurrency != 16 {
+		t.Fatalf("%s=16 read as concurrency %d", promotion.EnvConcurrency, want.Concurrency)
+	}
 	if got.Config != want || got.EventFile != "event.json" || got.Output != "json" {
 		t.Errorf("options %+v, want config %+v, event file and json output", got, want)
 	}
@@ -118,6 +128,54 @@ func TestPromoteSettingsFromEnvironment(t *testing.T) {
 	}
 	if c := got.Config; c.Status() != "Approved" || c.VerifyMode() != s3copy.VerifyChecksum || c.Group() != "churn" || got.Output != "text" {
 		t.Errorf("defaults: %+v output %q", c, got.Output)
+	}
+}
+
+// TestPromoteConcurrencyFlag: --concurrency (or SMCD_CONCURRENCY) bounds the copier's requests in
+// flight and sizes the target S3 client's idle connections; unset, both are s3copy's default.
+func TestPromoteConcurrencyFlag(t *testing.T) {
+	base := []string{"--source-group-arn", goodARN, "--target-bucket", "b-1"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"default", base, nil, s3copy.DefaultConcurrency},
+		{"flag", append(base, "--concurrency", "200"), nil, 200},
+		{"one", append(base, "--concurrency", "1"), nil, 1},
+		{"environment", base, map[string]string{promotion.EnvConcurrency: "12"}, 12},
+		{"flag wins", append(base, "--concurrency", "1000"), map[string]string{promotion.EnvConcurrency: "12"}, 1000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _, stderr := noAWS(t, tc.env)
+			var got *promotecmd.Options
+			cmd := promotecmd.NewCmdPromote(f, func(_ context.Context, _ *cmdutil.Factory, o *promotecmd.Options) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			if err := cmd.Execute(); err != nil {
+				t.Fatalf("%v (%s)", err, stderr)
+			}
+			p, err := got.Build(aws.Config{Region: "us-east-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := p.Copier.Options.WithDefaults()
+			if err != nil || opts.Concurrency != tc.want {
+				t.Errorf("copier concurrency %d (%v), want %d", opts.Concurrency, err, tc.want)
+			}
+			client, ok := p.TargetStorage.(*s3.Client)
+			if !ok {
+				t.Fatalf("target storage is %T, want *s3.Client", p.TargetStorage)
+			}
+			hc, ok := client.Options().HTTPClient.(*awshttp.BuildableClient)
+			if !ok {
+				t.Fatalf("target HTTP client is %T, want the SDK's buildable client", client.Options().HTTPClient)
+			}
+			if n := hc.GetTransport().MaxIdleConnsPerHost; n != tc.want {
+				t.Errorf("target client keeps %d idle connections per host, want %d", n, tc.want)
+			}
+		})
 	}
 }
 

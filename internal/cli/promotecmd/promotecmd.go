@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,12 +64,14 @@ var flagHelp = map[string]string{
 	promotion.EnvProjectID:      "SageMaker project ID to tag a created target group with",
 	promotion.EnvProjectName:    "SageMaker project name to tag a created target group with",
 	promotion.EnvVerify:         "how copies are verified: checksum (size + CRC or MD5 ETag; refuse what cannot be) or size (also accept objects without a checksum: size + source ETag pinned)",
+	promotion.EnvConcurrency:    fmt.Sprintf("at most `N` S3 requests in flight at once (1-%d), shared by whole-object copies and the parts of multipart copies; S3 serves thousands of requests per second per prefix", promotion.MaxConcurrency),
 }
 
 // flagDefaults are the defaults shown in help (the Config's zero values mean the same).
 var flagDefaults = map[string]string{
 	promotion.EnvApprovalStatus: string(types.ModelApprovalStatusApproved),
 	promotion.EnvVerify:         string(s3copy.VerifyChecksum),
+	promotion.EnvConcurrency:    strconv.Itoa(s3copy.DefaultConcurrency),
 }
 
 // envBindings binds every flag that has an environment variable to it (flags win).
@@ -121,12 +124,12 @@ Target keys: <target-prefix>/<source-group>/<source-version>/<source-bucket>/<so
 Every flag has an environment variable for CodeBuild (the flag wins): SMCD_SOURCE_GROUP_ARN,
 SMCD_TARGET_BUCKET, SMCD_TARGET_GROUP, SMCD_KMS_KEY_ARN, SMCD_SOURCE_ROLE_ARN,
 SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SMCD_EVENT,
-SMCD_VERIFY.
+SMCD_VERIFY, SMCD_CONCURRENCY.
 
 Exit codes:
   0  promoted, re-approved, already up to date, or nothing approved (the message says which)
-  2  bad input (ARN, bucket name, approval status, project id or name, verify mode, output format,
-     unsafe source keys)
+  2  bad input (ARN, bucket name, approval status, project id or name, verify mode, concurrency,
+     output format, unsafe source keys)
   3  access denied (source group, bucket or key policy, or the role to assume)
   4  not found (source group, package, bucket or object)
   5  integrity failure (a copy does not match its source, its source changed after planning,
@@ -265,6 +268,9 @@ func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
 	pathStyle := func(opt *s3.Options) { opt.UsePathStyle = cfg.BaseEndpoint != nil }
 	copts := o.Copier
 	copts.KMSKeyARN, copts.Verify = o.Config.KMSKeyARN, o.Config.VerifyMode()
+	if o.Config.Concurrency != 0 {
+		copts.Concurrency = o.Config.Concurrency
+	}
 	target := s3.NewFromConfig(cfg, pathStyle, func(opt *s3.Options) { opt.HTTPClient = s3copy.HTTPClient(copts.Concurrency) })
 	return &promotion.Promoter{
 		Config:         o.Config,
