@@ -238,7 +238,7 @@ func buildEnv(r *resolved) *map[string]*awscodebuild.BuildEnvironmentVariable {
 	env := map[string]*awscodebuild.BuildEnvironmentVariable{}
 	c := r.config
 	// The defaults are written out, so the build's environment shows the whole configuration.
-	c.TargetGroup, c.ApprovalStatus, c.Verify = r.targetGroup, c.Status(), c.VerifyMode()
+	c.TargetGroup, c.ApprovalStatus, c.Verify, c.Concurrency = r.targetGroup, c.Status(), c.VerifyMode(), c.CopyConcurrency()
 	for k, v := range c.Env() {
 		env[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
 	}

@@ -170,6 +170,7 @@ func fullProps() *ModelPackagePromotePipelineProps {
 		SourceRoleArn:               jsii.String("arn:aws:iam::444333666777:role/promote-reader"),
 		VerifyMode:                  jsii.String("size"),
 		TargetPrefix:                jsii.String("promoted"),
+		Concurrency:                 jsii.Number(200),
 	}
 }
 
@@ -261,6 +262,7 @@ func TestFullStack(t *testing.T) {
 				"SMCD_PROJECT_NAME":     "mlops",
 				"SMCD_VERIFY":           "size",
 				"SMCD_TARGET_PREFIX":    "promoted",
+				"SMCD_CONCURRENCY":      "200",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("environment variables = %v, want %v", got, want)
@@ -449,6 +451,7 @@ func TestMinimalStack(t *testing.T) {
 			"ComputeType": "BUILD_GENERAL1_SMALL",
 			"EnvironmentVariables": assertions.Match_ArrayWith(&[]any{
 				map[string]any{"Name": "SMCD_APPROVAL_STATUS", "Type": "PLAINTEXT", "Value": "Approved"},
+				map[string]any{"Name": "SMCD_CONCURRENCY", "Type": "PLAINTEXT", "Value": "64"},
 				map[string]any{"Name": "SMCD_TARGET_GROUP", "Type": "PLAINTEXT", "Value": "my-model-pkg"},
 				map[string]any{"Name": "SMCD_VERIFY", "Type": "PLAINTEXT", "Value": "checksum"},
 			}),

@@ -55,6 +55,11 @@ type ModelPackagePromotePipelineProps struct {
 	// promotes those (artifacts uploaded before S3's default checksums, copied under KmsKeyArn),
 	// copying them pinned to the source ETag seen while planning and verifying size and key only.
 	VerifyMode *string
+	// Concurrency is the number of S3 requests the promoter keeps in flight at once (smcd promote
+	// --concurrency, SMCD_CONCURRENCY), shared by whole-object copies and the parts of multipart
+	// copies: an integer 1-1000. Default 64 (S3 serves thousands of requests per second per
+	// prefix; the build's connections are the limit).
+	Concurrency *float64
 	// CreateOutputs adds the stack outputs PipelineArn, PipelineName, EventRuleArn, EventRuleName
 	// and metadata (fixed logical IDs, as the Seedfarmer module publishes them). Default true. A
 	// stack can hold only one set: set it to false on every other promote pipeline of the stack;

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -33,22 +34,50 @@ var computeTypes = map[string]string{
 // `smcd promote` has one, so the pipeline can run the promoter with any configuration.
 type settingProp struct {
 	env, prop string
-	field     func(*ModelPackagePromotePipelineProps) **string
+	// field is a string prop; number, when set instead, a number prop.
+	field  func(*ModelPackagePromotePipelineProps) **string
+	number func(*ModelPackagePromotePipelineProps) **float64
+}
+
+// text returns the prop's value as the setting's text (a number in decimal, as a flag would
+// give it, so that promotion.Config.Validate names it), and whether the prop is set.
+func (sp settingProp) text(p *ModelPackagePromotePipelineProps) (string, bool) {
+	if sp.number != nil {
+		if v := *sp.number(p); v != nil {
+			return strconv.FormatFloat(*v, 'f', -1, 64), true
+		}
+		return "", false
+	}
+	if v := *sp.field(p); v != nil {
+		return *v, true
+	}
+	return "", false
+}
+
+// numberToken reports whether the prop is a number set to an unresolved CDK token (string
+// tokens are caught with the other string props).
+func (sp settingProp) numberToken(p *ModelPackagePromotePipelineProps) bool {
+	if sp.number == nil {
+		return false
+	}
+	v := *sp.number(p)
+	return v != nil && *awscdk.Token_IsUnresolved(*v)
 }
 
 // settingProps maps each promotion setting to its prop.
 func settingProps() []settingProp {
 	return []settingProp{
-		{promotion.EnvSourceGroupARN, "SourceModelPackageGroupArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceModelPackageGroupArn }},
-		{promotion.EnvTargetBucket, "TargetBucketName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetBucketName }},
-		{promotion.EnvTargetGroup, "TargetModelPackageGroupName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetModelPackageGroupName }},
-		{promotion.EnvTargetPrefix, "TargetPrefix", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetPrefix }},
-		{promotion.EnvKMSKeyARN, "KmsKeyArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.KmsKeyArn }},
-		{promotion.EnvSourceRoleARN, "SourceRoleArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceRoleArn }},
-		{promotion.EnvApprovalStatus, "ApprovalStatus", func(p *ModelPackagePromotePipelineProps) **string { return &p.ApprovalStatus }},
-		{promotion.EnvProjectID, "SagemakerProjectId", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectId }},
-		{promotion.EnvProjectName, "SagemakerProjectName", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectName }},
-		{promotion.EnvVerify, "VerifyMode", func(p *ModelPackagePromotePipelineProps) **string { return &p.VerifyMode }},
+		{promotion.EnvSourceGroupARN, "SourceModelPackageGroupArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceModelPackageGroupArn }, nil},
+		{promotion.EnvTargetBucket, "TargetBucketName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetBucketName }, nil},
+		{promotion.EnvTargetGroup, "TargetModelPackageGroupName", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetModelPackageGroupName }, nil},
+		{promotion.EnvTargetPrefix, "TargetPrefix", func(p *ModelPackagePromotePipelineProps) **string { return &p.TargetPrefix }, nil},
+		{promotion.EnvKMSKeyARN, "KmsKeyArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.KmsKeyArn }, nil},
+		{promotion.EnvSourceRoleARN, "SourceRoleArn", func(p *ModelPackagePromotePipelineProps) **string { return &p.SourceRoleArn }, nil},
+		{promotion.EnvApprovalStatus, "ApprovalStatus", func(p *ModelPackagePromotePipelineProps) **string { return &p.ApprovalStatus }, nil},
+		{promotion.EnvProjectID, "SagemakerProjectId", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectId }, nil},
+		{promotion.EnvProjectName, "SagemakerProjectName", func(p *ModelPackagePromotePipelineProps) **string { return &p.SagemakerProjectName }, nil},
+		{promotion.EnvVerify, "VerifyMode", func(p *ModelPackagePromotePipelineProps) **string { return &p.VerifyMode }, nil},
+		{promotion.EnvConcurrency, "Concurrency", nil, func(p *ModelPackagePromotePipelineProps) **float64 { return &p.Concurrency }},
 	}
 }
 
@@ -111,12 +140,15 @@ func (p *ModelPackagePromotePipelineProps) resolve(stackRegion string) (*resolve
 	}
 	values := []string{r.eventBus, r.boundary, s(p.BuildComputeType)}
 	for _, sp := range settingProps() {
-		v := *sp.field(p)
-		values = append(values, s(v))
-		if v != nil && *v == "" && sp.env != promotion.EnvSourceGroupARN && sp.env != promotion.EnvTargetBucket {
+		if sp.numberToken(p) {
+			return nil, fmt.Errorf("%s is a token: expected literal values, which the construct validates", sp.prop)
+		}
+		v, set := sp.text(p)
+		values = append(values, v)
+		if set && v == "" && sp.env != promotion.EnvSourceGroupARN && sp.env != promotion.EnvTargetBucket {
 			return nil, fmt.Errorf("%s \"\": expected a value, or nil for the default", sp.prop)
 		}
-		promotion.SettingOf(sp.env).Set(&r.config, s(v))
+		promotion.SettingOf(sp.env).Set(&r.config, v)
 	}
 	for _, v := range values {
 		if *awscdk.Token_IsUnresolved(v) {

@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,6 +42,7 @@ var validationCases = []struct {
 		p.ApprovalStatus = jsii.String("PendingManualApproval")
 		p.BuildComputeType = jsii.String("BUILD_GENERAL1_LARGE")
 		p.VerifyMode = jsii.String("size")
+		p.Concurrency = jsii.Number(128)
 		p.CreateOutputs = jsii.Bool(false)
 		p.SourceRoleArn = jsii.String("arn:aws:iam::444333666777:role/team/promote-reader")
 	}, ""},
@@ -108,6 +110,14 @@ var validationCases = []struct {
 	}, "expected an IAM policy name (1-128 letters, digits and +=,.@_-), not an ARN or path"},
 	{"approval status", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.ApprovalStatus = jsii.String("approved") }, `ApprovalStatus "approved": expected Approved or PendingManualApproval`},
 	{"verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("md5") }, `VerifyMode "md5": expected checksum or size`},
+	{"concurrency 1", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.Concurrency = jsii.Number(1) }, ""},
+	{"concurrency 1000", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.Concurrency = jsii.Number(1000) }, ""},
+	{"concurrency 1001", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.Concurrency = jsii.Number(1001) }, `Concurrency "1001": expected an integer 1-1000`},
+	{"concurrency negative", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.Concurrency = jsii.Number(-8) }, `Concurrency "-8": expected an integer 1-1000`},
+	{"concurrency not an integer", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.Concurrency = jsii.Number(2.5) }, `Concurrency "2.5": expected an integer 1-1000`},
+	{"concurrency token", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
+		p.Concurrency = awscdk.Token_AsNumber(awscdk.Aws_ACCOUNT_ID())
+	}, "Concurrency is a token: expected literal values"},
 	{"empty verify mode", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.VerifyMode = jsii.String("") }, `VerifyMode "": expected a value, or nil for the default`},
 	{"compute size", "us-east-1", func(p *ModelPackagePromotePipelineProps) { p.BuildComputeType = jsii.String("HUGE") }, `BuildComputeType "HUGE": expected SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE`},
 	{"source role not IAM", "us-east-1", func(p *ModelPackagePromotePipelineProps) {
@@ -180,7 +190,7 @@ func TestEverySettingHasAProp(t *testing.T) {
 		promotion.EnvKMSKeyARN:      "arn:aws:kms:us-east-1:111222333444:key/1234abcd",
 		promotion.EnvSourceRoleARN:  "arn:aws:iam::444333666777:role/reader",
 		promotion.EnvApprovalStatus: "PendingManualApproval", promotion.EnvProjectID: "p-1", promotion.EnvProjectName: "mlops",
-		promotion.EnvVerify: "size",
+		promotion.EnvVerify: "size", promotion.EnvConcurrency: "16",
 	}
 	for _, s := range promotion.Settings() {
 		prop := PropOf(s.Env)
@@ -190,7 +200,16 @@ func TestEverySettingHasAProp(t *testing.T) {
 		}
 		p := validProps()
 		for _, sp := range settingProps() {
-			if sp.env == s.Env && values[s.Env] != "" {
+			if sp.env != s.Env || values[s.Env] == "" {
+				continue
+			}
+			if sp.number != nil {
+				n, err := strconv.ParseFloat(values[s.Env], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				*sp.number(p) = jsii.Number(n)
+			} else {
 				*sp.field(p) = jsii.String(values[s.Env])
 			}
 		}
