@@ -70,8 +70,12 @@ func TestLoadConfig(t *testing.T) {
 			"SEEDFARMER_PARAMETER_BUILD_COMPUTE_TYPE":              "MEDIUM",
 			"SEEDFARMER_PARAMETER_SOURCE_ROLE_ARN":                 "arn:aws:iam::444333666777:role/reader",
 			"SEEDFARMER_PARAMETER_VERIFY_MODE":                     "size",
+			"SEEDFARMER_PARAMETER_CONCURRENCY":                     "32",
 		}, check: func(t *testing.T, c *config) {
 			p := c.Props
+			if p.Concurrency == nil || *p.Concurrency != 32 {
+				t.Errorf("Concurrency = %v, want 32", p.Concurrency)
+			}
 			got := []string{*p.EventBusName, *p.TargetModelPackageGroupName, *p.SagemakerProjectId, *p.SagemakerProjectName, *p.KmsKeyArn, *p.ApprovalStatus, *p.BuildComputeType, *p.SourceRoleArn, *p.VerifyMode}
 			want := []string{"mlops-bus", "prod", "p-abcdef123456", "mlops", "arn:aws:kms:us-east-1:111222333444:key/abcd", "PendingManualApproval", "MEDIUM", "arn:aws:iam::444333666777:role/reader", "size"}
 			if !reflect.DeepEqual(got, want) || p.RetainOnDelete == nil || *p.RetainOnDelete {
@@ -107,6 +111,12 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: `SEEDFARMER_PARAMETER_RETAIN_ON_DELETE "maybe": expected true or false`},
 		{name: "bad verify mode", edit: map[string]string{"SEEDFARMER_PARAMETER_VERIFY_MODE": "strict"},
 			wantErr: `invalid module parameters: VerifyMode "strict": expected checksum or size`},
+		{name: "concurrency not a number", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "x"},
+			wantErr: `SEEDFARMER_PARAMETER_CONCURRENCY "x": expected an integer 1-1000`},
+		{name: "concurrency above the bound", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "1001"},
+			wantErr: `invalid module parameters: Concurrency "1001": expected an integer 1-1000`},
+		{name: "concurrency not an integer", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "2.5"},
+			wantErr: `invalid module parameters: Concurrency "2.5": expected an integer 1-1000`},
 		{name: "invalid value", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "Bad_Bucket"},
 			wantErr: `invalid module parameters: TargetBucketName "Bad_Bucket": expected an S3 bucket name`},
 		{name: "placeholder region from the seed", edit: map[string]string{"CDK_DEFAULT_REGION": "xx-xxxx-x"},
@@ -182,6 +192,7 @@ func TestStackWithEventBus(t *testing.T) {
 	env["SEEDFARMER_PARAMETER_EVENT_BUS_NAME"] = "mlops-bus"
 	env["SEEDFARMER_PARAMETER_RETAIN_ON_DELETE"] = "false"
 	env["SEEDFARMER_PARAMETER_VERIFY_MODE"] = "size"
+	env["SEEDFARMER_PARAMETER_CONCURRENCY"] = "32"
 	c, err := loadConfig(getenv(env))
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +211,7 @@ func TestStackWithEventBus(t *testing.T) {
 	if want := []string{"EventRuleArn", "EventRuleName", "PipelineArn", "PipelineName", "metadata"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("outputs = %v, want %v", names, want)
 	}
-	// verify_mode reaches the promoter as SMCD_VERIFY.
+	// verify_mode and concurrency reach the promoter as SMCD_VERIFY and SMCD_CONCURRENCY.
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -209,6 +220,7 @@ func TestStackWithEventBus(t *testing.T) {
 		}()
 		tmpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]any{
 			"Environment": assertions.Match_ObjectLike(&map[string]any{"EnvironmentVariables": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Name": "SMCD_CONCURRENCY", "Type": "PLAINTEXT", "Value": "32"},
 				map[string]any{"Name": "SMCD_VERIFY", "Type": "PLAINTEXT", "Value": "size"},
 			})}),
 		})

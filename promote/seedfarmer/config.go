@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promote"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // parameterPrefix is how Seedfarmer (publishGenericEnvVariables: true) passes module parameters:
@@ -32,6 +33,7 @@ const (
 	paramSourceRoleARN    = "source_role_arn"
 	paramVerifyMode       = "verify_mode"
 	paramTargetPrefix     = "target_prefix"
+	paramConcurrency      = "concurrency"
 )
 
 // envName returns the environment variable Seedfarmer sets for a manifest parameter.
@@ -101,6 +103,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		SourceRoleArn:               opt(paramSourceRoleARN),
 		VerifyMode:                  opt(paramVerifyMode),
 		TargetPrefix:                opt(paramTargetPrefix),
+	}
+	if v := getenv(envName(paramConcurrency)); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q: expected an integer 1-%d", envName(paramConcurrency), v, promotion.MaxConcurrency))
+		} else {
+			c.Props.Concurrency = jsii.Number(n)
+		}
 	}
 	if v := getenv(envName(paramRetainOnDelete)); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
