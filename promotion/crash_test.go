@@ -3,8 +3,6 @@ package promotion_test
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -154,21 +152,7 @@ func TestCrashResume(t *testing.T) {
 			if res.SourceARN != want {
 				t.Fatalf("re-run %+v", res)
 			}
-			pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
-			if len(pkgs) != 1 || pkgs[0].CustomerMetadataProperties[promotion.LineageKey] != want {
-				t.Fatalf("target holds %d packages, want exactly one promoted from %s", len(pkgs), want)
-			}
-			_, refs, _ := promotion.BuildTarget(pkgs[0], "x", types.ModelApprovalStatusApproved)
-			var referenced []string
-			for _, r := range refs {
-				referenced = append(referenced, strings.TrimPrefix(aws.ToString(*r.URI), "s3://"+env.TargetBucket+"/"))
-			}
-			keys := must[[]string](t)(env.TargetKeys(ctx))
-			slices.Sort(keys)
-			slices.Sort(referenced)
-			if !slices.Equal(keys, referenced) {
-				t.Errorf("target objects %v, package references %v: orphans or missing copies", keys, referenced)
-			}
+			assertConverged(t, ctx, env, want, 0)
 		})
 	}
 }
