@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,29 @@ func TestGrantsCopyStatements(t *testing.T) {
 	}
 	if len(g.Notes) == 0 || g.Notes[0] != promotion.CopyPrincipalNote || !strings.Contains(g.Notes[0], "always run as the target account") {
 		t.Errorf("notes %q lack the copy principal", g.Notes)
+	}
+}
+
+// TestClientToken: the same promotion always sends the same CreateModelPackage token, a
+// different source or target group another one, and every token fits SageMaker's
+// ClientToken (1-36 characters of [a-zA-Z0-9-]).
+func TestClientToken(t *testing.T) {
+	const src = "arn:aws:sagemaker:eu-west-1:444333666777:model-package/churn/3"
+	a := promotion.ClientToken(src, "churn")
+	tokens := map[string]string{
+		"same":         promotion.ClientToken(src, "churn"),
+		"other source": promotion.ClientToken(strings.TrimSuffix(src, "3")+"4", "churn"),
+		"other group":  promotion.ClientToken(src, "churn-prod"),
+	}
+	if tokens["same"] != a {
+		t.Errorf("ClientToken is not deterministic: %q then %q", a, tokens["same"])
+	}
+	for name, tok := range tokens {
+		if name != "same" && tok == a {
+			t.Errorf("%s: token %q equals the original's", name, tok)
+		}
+		if !regexp.MustCompile(`^[a-zA-Z0-9-]{1,36}$`).MatchString(tok) {
+			t.Errorf("%s: token %q is not a valid SageMaker ClientToken", name, tok)
+		}
 	}
 }

@@ -3,10 +3,15 @@
 // artifact server-side into the target bucket, verifies each copy, and registers the package with
 // lineage so that re-runs converge instead of duplicating.
 //
-// The package has a pure core (LatestApproved, BuildTarget, SourceTags, TargetKey, CheckKey,
-// Decide: no I/O, tested exhaustively) and a thin adapter (Promoter) that talks to AWS through
-// narrow interfaces with the SDK's exact method signatures. Package s3copy is the copy engine the
-// Promoter drives.
+// This package is the pure core: the one Config with its Validate and SMCD_* environment
+// contract, selection (LatestApproved, Decide), target building (BuildTarget, SourceTags,
+// TargetKey, CheckKey, ClientToken), the grants the source account must give (BuildGrants,
+// ImageWarnings) and the one classification of AWS errors (Classify). It does no I/O and its
+// tests need no emulator. The AWS side lives below it, split the way refresh is:
+//
+//   - promotion/promoter reads the registries, plans and runs a promotion pass (Promoter);
+//   - promotion/s3copy is the server-side copy engine the promoter drives;
+//   - promotion/cleaner is the library of the package cleaner Lambda.
 //
 // Target key layout (deterministic, so re-runs overwrite the same keys):
 //

@@ -70,8 +70,9 @@ type NotFoundError struct {
 func (e *NotFoundError) Error() string { return e.Resource + " not found: " + e.Err.Error() }
 func (e *NotFoundError) Unwrap() error { return e.Err }
 
-// notFound wraps err in a NotFoundError for resource when AWS says it does not exist.
-func notFound(err error, resource string) error {
+// WrapNotFound wraps err in a NotFoundError for resource when AWS says it does not exist
+// (Classify), and returns err unchanged otherwise.
+func WrapNotFound(err error, resource string) error {
 	if Classify(err) == KindNotFound {
 		return &NotFoundError{Resource: resource, Err: err}
 	}

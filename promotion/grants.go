@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
 	"github.com/sagemaker-cd/sagemaker-cd/events"
 )
 
@@ -130,6 +134,39 @@ func ForeignImages(images []string, accountID string) []ImageRepository {
 		if r, ok := ParseECRImage(img); ok && r.AccountID != accountID && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// ImageWarnings warns about container images of d in a private ECR repository of the source
+// account (when it is not the target's, known from targetGroupARN; empty when not created yet): SageMaker in the
+// target account pulls them only if the repository policy allows it. Images of other accounts
+// are not warned about: AWS's own images (built-in algorithms, deep learning containers) live in
+// AWS accounts that every account may pull from.
+func ImageWarnings(d *sagemaker.DescribeModelPackageOutput, sourceAccount, targetGroupARN string) []string {
+	var images []string
+	add := func(cs []types.ModelPackageContainerDefinition) {
+		for _, c := range cs {
+			images = append(images, aws.ToString(c.Image))
+		}
+	}
+	if d.InferenceSpecification != nil {
+		add(d.InferenceSpecification.Containers)
+	}
+	for _, a := range d.AdditionalInferenceSpecifications {
+		add(a.Containers)
+	}
+	if a, err := ParseGroupARN(targetGroupARN); err == nil && a.AccountID == sourceAccount {
+		return nil
+	}
+	var out []string
+	for _, r := range ForeignImages(images, "") {
+		if r.AccountID != sourceAccount {
+			continue
+		}
+		out = append(out, fmt.Sprintf("container image repository %s is in the private ECR of the source account %s: its repository policy must let this account pull it "+
+			"(ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability), or models created from the promoted package fail; "+
+			"smcd promote grants --image-repository %s prints it", r.ARN(PartitionOf(r.Region)), r.AccountID, r.Name))
 	}
 	return out
 }

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
@@ -158,5 +162,54 @@ func TestForeignImages(t *testing.T) {
 	want := []promotion.ImageRepository{{AccountID: "444333666777", Region: "eu-west-1", Name: "churn"}, {AccountID: "763104351884", Region: "eu-west-1", Name: "pytorch-inference"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ForeignImages = %+v, want %+v", got, want)
+	}
+}
+
+// TestImageWarnings: only images in a private ECR repository of the source account are warned
+// about, once per repository, and only when the target group is in another account (or not
+// created yet); AWS's own images and the target account's are not.
+func TestImageWarnings(t *testing.T) {
+	const (
+		source = "444333666777"
+		churn  = "444333666777.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
+		dlc    = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.1-cpu"
+		own    = "111222333444.dkr.ecr.eu-west-1.amazonaws.com/own:1"
+	)
+	pkg := func(main []string, extra ...string) *sagemaker.DescribeModelPackageOutput {
+		d := &sagemaker.DescribeModelPackageOutput{InferenceSpecification: &types.InferenceSpecification{}}
+		for _, i := range main {
+			d.InferenceSpecification.Containers = append(d.InferenceSpecification.Containers, types.ModelPackageContainerDefinition{Image: aws.String(i)})
+		}
+		for _, i := range extra {
+			d.AdditionalInferenceSpecifications = append(d.AdditionalInferenceSpecifications, types.AdditionalInferenceSpecificationDefinition{
+				Name: aws.String("extra"), Containers: []types.ModelPackageContainerDefinition{{Image: aws.String(i)}}})
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name   string
+		pkg    *sagemaker.DescribeModelPackageOutput
+		target string
+		want   []string // repository ARNs warned about
+	}{
+		{"source-account image, target group not created yet", pkg([]string{churn}), "", []string{"arn:aws:ecr:eu-west-1:444333666777:repository/churn"}},
+		{"source-account image, target group in another account", pkg([]string{dlc, churn}),
+			"arn:aws:sagemaker:eu-west-1:111222333444:model-package-group/churn", []string{"arn:aws:ecr:eu-west-1:444333666777:repository/churn"}},
+		{"same image in an additional specification is warned once", pkg([]string{churn}, churn), "", []string{"arn:aws:ecr:eu-west-1:444333666777:repository/churn"}},
+		{"AWS images and the target's own are not warned", pkg([]string{dlc, own}), "", nil},
+		{"promotion within one account", pkg([]string{churn}), "arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn-prod", nil},
+		{"no inference specification", &sagemaker.DescribeModelPackageOutput{}, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := promotion.ImageWarnings(tc.pkg, source, tc.target)
+			if len(got) != len(tc.want) {
+				t.Fatalf("ImageWarnings = %q, want %d warnings about %q", got, len(tc.want), tc.want)
+			}
+			for i, w := range got {
+				if !strings.Contains(w, tc.want[i]) || !strings.Contains(w, "smcd promote grants --image-repository churn") {
+					t.Errorf("warning %q does not name %s and the grants command", w, tc.want[i])
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 package promotion
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -300,4 +302,12 @@ func file(field string, m *types.FileSource, add addFunc) *types.FileSource {
 	v := *m
 	add(field+".S3Uri", RefObject, &v.S3Uri, nil)
 	return &v
+}
+
+// ClientToken is the CreateModelPackage idempotency token of the copy of sourceARN in
+// targetGroup: the same promotion always sends the same token, so an SDK retry after a lost
+// answer returns the package the first call created instead of registering a duplicate.
+func ClientToken(sourceARN, targetGroup string) string {
+	sum := sha256.Sum256([]byte(sourceARN + "\n" + targetGroup))
+	return "smcd-" + hex.EncodeToString(sum[:15])
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/promote"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/cleaner"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -77,7 +77,7 @@ const mib = 1 << 20
 func runPromote(t *testing.T, c promoteCase) *promoteRun {
 	t.Helper()
 	ctx := context.Background()
-	e, err := promotiontest.New(ctx, moto)
+	e, err := promotertest.New(ctx, moto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func runPromote(t *testing.T, c promoteCase) *promoteRun {
 		size    int
 		tagging string
 	}{{prefix + "config.json", 1024, "team=ml"}, {prefix + "weights.bin", 6 * mib, ""}} {
-		in := &s3.PutObjectInput{Bucket: aws.String(e.SourceBucket), Key: aws.String(o.key), Body: bytes.NewReader(promotiontest.Data(7, o.size)),
+		in := &s3.PutObjectInput{Bucket: aws.String(e.SourceBucket), Key: aws.String(o.key), Body: bytes.NewReader(promotertest.Data(7, o.size)),
 			ChecksumAlgorithm: s3types.ChecksumAlgorithmCrc32, ServerSideEncryption: s3types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(run.sourceKey)}
 		if o.tagging != "" {
 			in.Tagging = aws.String(o.tagging)
@@ -213,8 +213,8 @@ func runPromote(t *testing.T, c promoteCase) *promoteRun {
 
 	run.calls = rec.Calls()
 	emu := &iamcheck.Emulator{
-		Configs: map[string]aws.Config{testkit.DefaultAccountID: e.TargetCfg, promotiontest.SourceAccount: e.SourceCfg},
-		Buckets: map[string]string{e.SourceBucket: promotiontest.SourceAccount, e.TargetBucket: testkit.DefaultAccountID},
+		Configs: map[string]aws.Config{testkit.DefaultAccountID: e.TargetCfg, promotertest.SourceAccount: e.SourceCfg},
+		Buckets: map[string]string{e.SourceBucket: promotertest.SourceAccount, e.TargetBucket: testkit.DefaultAccountID},
 	}
 	run.checker = &iamcheck.Checker{Roles: map[string]iamcheck.Role{promoter.Name: promoter, cleanerRole.Name: cleanerRole}, Facts: emu,
 		Policies: bucketPolicies{Emulator: emu, byBucket: run.bucketPolicies}}
@@ -222,7 +222,7 @@ func runPromote(t *testing.T, c promoteCase) *promoteRun {
 }
 
 // createStack creates an (empty) stack in the target account, for the cleaner's DescribeStacks.
-func createStack(t *testing.T, e *promotiontest.Env, name string) string {
+func createStack(t *testing.T, e *promotertest.Env, name string) string {
 	t.Helper()
 	out, err := cloudformation.NewFromConfig(e.TargetCfg).CreateStack(context.Background(), &cloudformation.CreateStackInput{
 		StackName:    aws.String(name),
@@ -236,7 +236,7 @@ func createStack(t *testing.T, e *promotiontest.Env, name string) string {
 
 // applyGrants runs `smcd promote grants` for the source group, bucket and key, and applies what
 // it prints, as printed, in the source account.
-func applyGrants(t *testing.T, e *promotiontest.Env, run *promoteRun) {
+func applyGrants(t *testing.T, e *promotertest.Env, run *promoteRun) {
 	t.Helper()
 	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
@@ -298,7 +298,7 @@ func TestPromoteCallsAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := "arn:aws:sagemaker:" + testkit.Region + ":" + promotiontest.SourceAccount + ":"
+			src := "arn:aws:sagemaker:" + testkit.Region + ":" + promotertest.SourceAccount + ":"
 			lower := strings.ToLower(c.group)
 			prefix := "arn:aws:s3:::" + run.sourceBucket + "/churn/v1/model/"
 			want := []string{
@@ -318,7 +318,7 @@ func TestPromoteCallsAllowed(t *testing.T) {
 			// source account might write it by hand: SageMaker authorizes on the lower-cased ARN.
 			t.Run("a capitalised group policy is caught", func(t *testing.T) {
 				ctx := context.Background()
-				sm := sagemaker.NewFromConfig(run.checker.Facts.(*iamcheck.Emulator).Configs[promotiontest.SourceAccount])
+				sm := sagemaker.NewFromConfig(run.checker.Facts.(*iamcheck.Emulator).Configs[promotertest.SourceAccount])
 				name := run.groupARN[strings.LastIndex(run.groupARN, "/")+1:]
 				cur, err := sm.GetModelPackageGroupPolicy(ctx, &sagemaker.GetModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(name)})
 				if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 )
 
 // nothingToPromote measures a run that finds the latest approved package already promoted,
@@ -65,7 +65,7 @@ func (b *bench) fillTarget(ctx context.Context, group string, n int) error {
 		return fmt.Errorf("create model package group %s: %w", group, err)
 	}
 	for i := range n {
-		src := fmt.Sprintf("arn:aws:sagemaker:us-east-1:%s:model-package/bench/%d", promotiontest.SourceAccount, 1000+i)
+		src := fmt.Sprintf("arn:aws:sagemaker:us-east-1:%s:model-package/bench/%d", promotertest.SourceAccount, 1000+i)
 		_, err := b.env.TargetSM.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{
 			ModelPackageGroupName: aws.String(group), ModelApprovalStatus: types.ModelApprovalStatusApproved,
 			CustomerMetadataProperties: map[string]string{promotion.LineageKey: src},

@@ -38,7 +38,8 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/median"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -111,7 +112,7 @@ type Measurement struct {
 // bench is one emulator with the delay proxy in front and the seeded source package.
 type bench struct {
 	opts     Options
-	env      *promotiontest.Env
+	env      *promotertest.Env
 	proxy    *delayproxy.Proxy
 	groupARN string
 	sizes    map[string]int64
@@ -133,7 +134,7 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 		return err
 	}
 	defer b.proxy.Close()
-	if b.env, err = promotiontest.New(ctx, moto.Via(b.proxy.URL)); err != nil {
+	if b.env, err = promotertest.New(ctx, moto.Via(b.proxy.URL)); err != nil {
 		return err
 	}
 	if b.groupARN, err = b.env.CreateGroup(ctx, "bench"); err != nil {
@@ -143,7 +144,7 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	for i := range opts.Objects {
 		key := fmt.Sprintf("bench/model/shard-%04d.bin", i)
 		size := opts.MinSize + int64(i)*7919%span // spread over [MinSize, MaxSize]
-		if _, err := b.env.Put(ctx, key, promotiontest.Data(uint64(i), int(size))); err != nil {
+		if _, err := b.env.Put(ctx, key, promotertest.Data(uint64(i), int(size))); err != nil {
 			return err
 		}
 		b.sizes[b.env.SourceBucket+"/"+key] = size
@@ -323,9 +324,9 @@ func peakRSS() int64 {
 	return 0
 }
 
-func (b *bench) promoter(src, tgt aws.Config, group, prefix string) *promotion.Promoter {
+func (b *bench) promoter(src, tgt aws.Config, group, prefix string) *promoter.Promoter {
 	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
-	return &promotion.Promoter{
+	return &promoter.Promoter{
 		Config:         promotion.Config{SourceGroupARN: b.groupARN, TargetBucket: b.env.TargetBucket, TargetGroup: group, TargetPrefix: prefix},
 		SourceRegistry: sagemaker.NewFromConfig(src), SourceStorage: s3.NewFromConfig(src, pathStyle),
 		TargetRegistry: sagemaker.NewFromConfig(tgt),

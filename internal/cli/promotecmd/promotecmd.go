@@ -26,6 +26,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/events"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -254,7 +255,7 @@ type PlanObjectJSON struct {
 
 // Build makes the promoter from AWS configuration: source clients in the source group's region,
 // through the source role when given.
-func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
+func (o *Options) Build(cfg aws.Config) (*promoter.Promoter, error) {
 	arn, err := promotion.ParseGroupARN(o.Config.SourceGroupARN)
 	if err != nil {
 		return nil, cmdutil.BadInput(err)
@@ -272,7 +273,7 @@ func (o *Options) Build(cfg aws.Config) (*promotion.Promoter, error) {
 		copts.Concurrency = o.Config.Concurrency
 	}
 	target := s3.NewFromConfig(cfg, pathStyle, func(opt *s3.Options) { opt.HTTPClient = s3copy.HTTPClient(copts.Concurrency) })
-	return &promotion.Promoter{
+	return &promoter.Promoter{
 		Config:         o.Config,
 		SourceRegistry: sagemaker.NewFromConfig(src),
 		SourceStorage:  s3.NewFromConfig(src, pathStyle),
@@ -339,7 +340,7 @@ func mapErr(err error, verify s3copy.VerifyMode) error {
 	var integrity *s3copy.IntegrityError
 	var unsafe *promotion.UnsafeKeyError
 	var notFound *promotion.NotFoundError
-	var key *promotion.TargetKeyError
+	var key *promoter.TargetKeyError
 	switch {
 	case errors.As(err, &key):
 		return cmdutil.BadInput(err)
@@ -359,7 +360,7 @@ func mapErr(err error, verify s3copy.VerifyMode) error {
 	return err
 }
 
-func message(res *promotion.Result) string {
+func message(res *promoter.Result) string {
 	switch res.Action {
 	case promotion.ActionPromote:
 		return fmt.Sprintf("promoted %s as %s (%d objects, %s, verified)", res.SourceARN, res.TargetARN, len(res.Objects), humanBytes(res.Bytes))
@@ -372,12 +373,12 @@ func message(res *promotion.Result) string {
 	}
 }
 
-func printResult(w io.Writer, output string, res *promotion.Result, verify s3copy.VerifyMode) error {
+func printResult(w io.Writer, output string, res *promoter.Result, verify s3copy.VerifyMode) error {
 	var rejected []string
 	for _, r := range res.Rejected {
 		rejected = append(rejected, r.ARN)
 	}
-	if output == "json" {
+	if output == cmdutil.OutputJSON {
 		return writeJSON(w, Summary{Result: string(res.Action), Message: message(res), SourceARN: res.SourceARN, TargetARN: res.TargetARN,
 			Objects: len(res.Objects), Bytes: res.Bytes, Verified: res.Verified, Rejected: rejected, Dropped: res.Dropped, Warnings: res.Warnings, DurationMS: res.Duration.Milliseconds(),
 			Verify: string(verify)})
@@ -392,7 +393,7 @@ func printResult(w io.Writer, output string, res *promotion.Result, verify s3cop
 	return err
 }
 
-func printPlan(w io.Writer, output string, plan *promotion.Plan, verify s3copy.VerifyMode) error {
+func printPlan(w io.Writer, output string, plan *promoter.Plan, verify s3copy.VerifyMode) error {
 	pj := &PlanJSON{Reason: plan.Reason, CreateGroup: plan.CreateGroup, TargetGroup: plan.TargetGroup, Dropped: plan.Dropped, TargetPackage: plan.Target}
 	for _, r := range plan.Reject {
 		pj.Reject = append(pj.Reject, r.ARN)
@@ -400,7 +401,7 @@ func printPlan(w io.Writer, output string, plan *promotion.Plan, verify s3copy.V
 	for _, o := range plan.Objects {
 		pj.Objects = append(pj.Objects, PlanObjectJSON{Source: o.Source.URI(), Target: o.Target.URI(), Size: o.Size, Verification: o.Verification, Fields: o.Fields})
 	}
-	if output == "json" {
+	if output == cmdutil.OutputJSON {
 		return writeJSON(w, Summary{Result: string(plan.Action), Message: "dry run: " + plan.Reason, Objects: len(plan.Objects), Bytes: plan.TotalBytes, DryRun: true, Warnings: plan.Warnings,
 			Verify: string(verify), Plan: pj})
 	}

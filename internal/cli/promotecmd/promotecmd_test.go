@@ -19,7 +19,7 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 )
 
 var moto *testkit.Moto
@@ -48,7 +48,7 @@ func smcd(t *testing.T, env map[string]string, args ...string) (int, string, str
 const goodARN = "arn:aws:sagemaker:us-east-1:444333666777:model-package-group/churn"
 
 type source struct {
-	env      *promotiontest.Env
+	env      *promotertest.Env
 	groupARN string
 	v2       string
 }
@@ -57,7 +57,7 @@ type source struct {
 func newSource(t *testing.T) source {
 	t.Helper()
 	ctx := context.Background()
-	env, err := promotiontest.New(ctx, moto)
+	env, err := promotertest.New(ctx, moto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func newSource(t *testing.T) source {
 	}
 	s := source{env: env, groupARN: arn}
 	for i, st := range []types.ModelApprovalStatus{"Approved", "Approved", "Rejected"} {
-		u, err := env.Put(ctx, "churn/v"+string(rune('1'+i))+"/model.tar.gz", promotiontest.Data(uint64(i), 2048))
+		u, err := env.Put(ctx, "churn/v"+string(rune('1'+i))+"/model.tar.gz", promotertest.Data(uint64(i), 2048))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +354,7 @@ func TestValidationSpecificationLeftOut(t *testing.T) {
 	s := newSource(t)
 	ctx := context.Background()
 	const role = "arn:aws:iam::444333666777:role/validation"
-	u, err := s.env.Put(ctx, "churn/v4/model.tar.gz", promotiontest.Data(4, 1024))
+	u, err := s.env.Put(ctx, "churn/v4/model.tar.gz", promotertest.Data(4, 1024))
 	if err != nil {
 		t.Fatal(err)
 	}

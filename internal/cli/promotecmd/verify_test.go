@@ -12,7 +12,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -21,7 +21,7 @@ import (
 func legacySource(t *testing.T, s source) (v4, key string) {
 	t.Helper()
 	ctx := context.Background()
-	u, err := s.env.PutLegacy(ctx, "churn/v4/model.tar.gz", promotiontest.Data(4, 3000))
+	u, err := s.env.PutLegacy(ctx, "churn/v4/model.tar.gz", promotertest.Data(4, 3000))
 	if err != nil {
 		t.Fatal(err)
 	}

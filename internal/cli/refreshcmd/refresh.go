@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,8 +18,6 @@ type RefreshOptions struct {
 	// Force records a manual change first, so the pass deploys even when nothing changed.
 	Force  bool
 	Output string
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
 }
 
 // NewCmdRefresh builds `smcd refresh`.
@@ -80,15 +77,9 @@ func runRefresh(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *
 		return err
 	}
 	r := t.reconciler(io.Discard)
-	if o.Now != nil {
-		r.Clock = o.Now
-	}
+	r.Clock = f.Clock()
 	if o.Force {
-		now := time.Now()
-		if o.Now != nil {
-			now = o.Now()
-		}
-		if _, err := r.Record(ctx, []refresh.Change{{Key: "smcd refresh --force", At: now}}); err != nil {
+		if _, err := r.Record(ctx, []refresh.Change{{Key: "smcd refresh --force", At: r.Clock()}}); err != nil {
 			return err
 		}
 	}
@@ -96,7 +87,7 @@ func runRefresh(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
+	if o.Output == cmdutil.OutputJSON {
 		b, _ := json.MarshalIndent(map[string]any{
 			"endpoint": t.cfg.Endpoint, "decision": pass.Decision.Kind.String(), "reason": pass.Decision.Reason,
 			"config": pass.Decision.Config, "started": pass.Started, "events": pass.Decision.Events,

@@ -39,15 +39,14 @@ func (o *TargetOptions) addFlags(cmd *cobra.Command, tableHelp string) {
 	cmd.Flags().StringVar(&o.Table, "table", "", tableHelp+" (env "+refresher.EnvTableName+"; default: the endpoint's "+refresher.TagStateTable+" tag)")
 }
 
-// fillFromEnv applies the environment (through the factory) to empty fields.
-func (o *TargetOptions) fillFromEnv(f *cmdutil.Factory) {
-	for _, e := range []struct {
-		v   *string
-		env string
-	}{{&o.Endpoint, refresher.EnvEndpointName}, {&o.ConfigA, refresher.EnvConfigA}, {&o.ConfigB, refresher.EnvConfigB}, {&o.Table, refresher.EnvTableName}} {
-		if *e.v == "" {
-			*e.v = f.Env(e.env)
-		}
+// targetEnv binds each target flag to the refresher's environment variable, which sets it when
+// the flag is not given (cmdutil.Factory.ApplyEnv, as for every smcd command).
+func targetEnv() []cmdutil.EnvFlag {
+	return []cmdutil.EnvFlag{
+		{Flag: "endpoint", Env: refresher.EnvEndpointName},
+		{Flag: "config-a", Env: refresher.EnvConfigA},
+		{Flag: "config-b", Env: refresher.EnvConfigB},
+		{Flag: "table", Env: refresher.EnvTableName},
 	}
 }
 
@@ -66,7 +65,9 @@ type target struct {
 // reads the state item (when a table is known) and takes A/B from it when still unknown.
 // requireConfigs makes unknown A/B names an error; requireTable a missing table.
 func resolve(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *TargetOptions, requireTable, requireConfigs bool) (*target, error) {
-	o.fillFromEnv(f)
+	if err := f.ApplyEnv(cmd.Flags(), targetEnv()); err != nil {
+		return nil, err
+	}
 	if o.Endpoint == "" {
 		return nil, &cmdutil.UsageError{Command: cmd.CommandPath(), Err: fmt.Errorf("no endpoint: pass --endpoint NAME or set %s", refresher.EnvEndpointName)}
 	}

@@ -106,7 +106,9 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *R
 	if o.Prefix != "" && o.Bucket == "" {
 		return &cmdutil.UsageError{Command: cmd.CommandPath(), Err: errors.New("--prefix needs --bucket")}
 	}
-	o.fillFromEnv(f)
+	if err := f.ApplyEnv(cmd.Flags(), targetEnv()); err != nil {
+		return err
+	}
 	if o.Endpoint == "" && probe.DetailType == events.DetailTypeEndpointStateChange {
 		if e, err := events.Decode(payload); err == nil {
 			if d, err := events.ParseEndpointStateChange(e); err == nil {

@@ -20,8 +20,6 @@ import (
 type StatusOptions struct {
 	TargetOptions
 	Output string
-	// Now is the clock for the "next" decision (time.Now when nil).
-	Now func() time.Time
 }
 
 // Status is what `smcd status` reports (and prints with --output json).
@@ -111,18 +109,14 @@ func runStatus(ctx context.Context, f *cmdutil.Factory, cmd *cobra.Command, o *S
 	}
 	var next refresh.Decision
 	if t.cfg.ConfigA != "" {
-		now := time.Now()
-		if o.Now != nil {
-			now = o.Now()
-		}
-		_, next = refresh.Decide(st, obs, now, t.cfg.Policy())
+		_, next = refresh.Decide(st, obs, f.Clock()(), t.cfg.Policy())
 		s.Next, s.NextReason = next.Kind.String(), next.Reason
 	} else if !obs.Found {
 		next = refresh.Decision{Kind: refresh.Report, Events: []refresh.Event{refresh.EventNotFound}}
 	} else if obs.Status.Class() == refresh.ClassTerminal {
 		next = refresh.Decision{Kind: refresh.Report, Reason: fmt.Sprintf("endpoint is %s: %s", obs.Status, obs.FailureReason)}
 	}
-	if o.Output == "json" {
+	if o.Output == cmdutil.OutputJSON {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		fmt.Fprintln(f.Stdout, string(b))
 	} else {

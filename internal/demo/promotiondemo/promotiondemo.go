@@ -14,19 +14,19 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // Run builds the source registry in moto, promotes, and narrates to w. It resets the emulator.
 func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
-	env, err := promotiontest.New(ctx, moto)
+	env, err := promotertest.New(ctx, moto)
 	if err != nil {
 		return err
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	say("== Cross-account model package promotion ==")
-	say("Source account %s: model package group \"churn\" and bucket %s.", promotiontest.SourceAccount, env.SourceBucket)
+	say("Source account %s: model package group \"churn\" and bucket %s.", promotertest.SourceAccount, env.SourceBucket)
 	groupARN, err := env.CreateGroup(ctx, "churn")
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func Run(ctx context.Context, w io.Writer, moto *testkit.Moto) error {
 	}{{types.ModelApprovalStatusApproved, 300 << 10}, {types.ModelApprovalStatusApproved, 7 << 20}, {types.ModelApprovalStatusRejected, 200 << 10}}
 	for i, v := range versions {
 		key := fmt.Sprintf("churn/v%d/model.tar.gz", i+1)
-		uri, err := env.Put(ctx, key, promotiontest.Data(uint64(i+1), v.size))
+		uri, err := env.Put(ctx, key, promotertest.Data(uint64(i+1), v.size))
 		if err != nil {
 			return err
 		}

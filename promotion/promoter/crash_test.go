@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -63,7 +64,7 @@ func (f *faultyS3) HeadObject(ctx context.Context, in *s3.HeadObjectInput, o ...
 
 // faultyRegistry wraps the target registry the same way.
 type faultyRegistry struct {
-	promotion.TargetRegistry
+	promoter.TargetRegistry
 	failOn string
 	after  bool
 }
@@ -122,9 +123,9 @@ func TestCrashResume(t *testing.T) {
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 			in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 				Containers: []types.ModelPackageContainerDefinition{
-					{Image: aws.String("a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotiontest.Data(1, 300))))},
-					{Image: aws.String("b"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/b.tar.gz", promotiontest.Data(2, 400))))},
-					{Image: aws.String("c"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 12*mib))))},
+					{Image: aws.String("a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotertest.Data(1, 300))))},
+					{Image: aws.String("b"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/b.tar.gz", promotertest.Data(2, 400))))},
+					{Image: aws.String("c"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotertest.Data(3, 12*mib))))},
 				},
 				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 			want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
@@ -148,7 +149,7 @@ func TestCrashResume(t *testing.T) {
 			if len(ups.Uploads) != 0 {
 				t.Errorf("%d multipart uploads left after the crash", len(ups.Uploads))
 			}
-			res := must[*promotion.Result](t)(env.Promoter(cfg, opts, false).Promote(ctx))
+			res := must[*promoter.Result](t)(env.Promoter(cfg, opts, false).Promote(ctx))
 			if res.SourceARN != want {
 				t.Fatalf("re-run %+v", res)
 			}
@@ -164,8 +165,8 @@ func TestCrashDuringRejection(t *testing.T) {
 		t.Run(map[bool]string{false: "update fails", true: "update lands, answer lost"}[after], func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
-			v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotiontest.Data(2, 10))), nil))
+			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
+			v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotertest.Data(2, 10))), nil))
 			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 			if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 				t.Fatal(err)
@@ -176,7 +177,7 @@ func TestCrashDuringRejection(t *testing.T) {
 			if _, err := p.Promote(ctx); !errors.Is(err, errCrash) {
 				t.Fatalf("faulty run: %v", err)
 			}
-			res := must[*promotion.Result](t)(env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx))
+			res := must[*promoter.Result](t)(env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != v1 {
 				t.Fatalf("re-run %+v, want v1 promoted", res)
 			}

@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"bytes"
@@ -20,7 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -30,7 +31,7 @@ func crc32Base64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func targetKMSKey(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+func targetKMSKey(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 	t.Helper()
 	key := must[*kms.CreateKeyOutput](t)(kms.NewFromConfig(env.TargetCfg).CreateKey(ctx, &kms.CreateKeyInput{}))
 	return aws.ToString(key.KeyMetadata.Arn)
@@ -52,7 +53,7 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			data := promotiontest.Data(7, tc.size)
+			data := promotertest.Data(7, tc.size)
 			uri := must[string](t)(env.PutLegacy(ctx, "legacy/model.tar.gz", data))
 			h := must[*s3.HeadObjectOutput](t)(env.SourceS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(env.SourceBucket),
 				Key: aws.String("legacy/model.tar.gz"), ChecksumMode: s3types.ChecksumModeEnabled}))
@@ -77,11 +78,11 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 			// Size mode: the plan says how, the copy is made and verified by size and key.
 			opts.Verify = s3copy.VerifySize
 			p := env.Promoter(cfg, opts, false)
-			plan := must[*promotion.Plan](t)(p.Plan(ctx))
+			plan := must[*promoter.Plan](t)(p.Plan(ctx))
 			if len(plan.Objects) != 1 || plan.Objects[0].Verification != s3copy.VerifiedSizePinned {
 				t.Fatalf("plan objects %+v, want one verified by %q", plan.Objects, s3copy.VerifiedSizePinned)
 			}
-			res := must[*promotion.Result](t)(p.Promote(ctx))
+			res := must[*promoter.Result](t)(p.Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != want || len(res.Objects) != 1 {
 				t.Fatalf("size mode: %+v, want %s promoted", res, want)
 			}
@@ -119,7 +120,7 @@ func TestLegacyArtifactToKMSTarget(t *testing.T) {
 // first copy call reaches S3: the race between planning and copying, made deterministic.
 type overwriteOnFirstCopy struct {
 	s3copy.API
-	env  *promotiontest.Env
+	env  *promotertest.Env
 	key  string
 	data []byte
 	once sync.Once
@@ -166,7 +167,7 @@ func TestSourceOverwrittenAfterPlanning(t *testing.T) {
 			if tc.legacy {
 				put = env.PutLegacy
 			}
-			uri := must[string](t)(put(ctx, "race/model.tar.gz", promotiontest.Data(1, tc.size)))
+			uri := must[string](t)(put(ctx, "race/model.tar.gz", promotertest.Data(1, tc.size)))
 			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, uri, nil))
 			opts := multipartOpts
 			opts.Verify = tc.mode
@@ -174,7 +175,7 @@ func TestSourceOverwrittenAfterPlanning(t *testing.T) {
 				opts.KMSKeyARN = targetKMSKey(t, ctx, env)
 			}
 			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, opts, false)
-			race := &overwriteOnFirstCopy{API: p.Copier.S3, env: env, key: "race/model.tar.gz", data: promotiontest.Data(2, tc.size)}
+			race := &overwriteOnFirstCopy{API: p.Copier.S3, env: env, key: "race/model.tar.gz", data: promotertest.Data(2, tc.size)}
 			p.Copier.S3 = race
 
 			res, err := p.Promote(ctx)

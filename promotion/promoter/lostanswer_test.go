@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
 // newProxiedEnv is newEnv with a fault proxy between every client and the emulator.
-func newProxiedEnv(t *testing.T) (context.Context, *promotiontest.Env, *faultproxy.Proxy) {
+func newProxiedEnv(t *testing.T) (context.Context, *promotertest.Env, *faultproxy.Proxy) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -28,7 +28,7 @@ func newProxiedEnv(t *testing.T) (context.Context, *promotiontest.Env, *faultpro
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	env, err := promotiontest.New(ctx, moto.Via(p.URL))
+	env, err := promotertest.New(ctx, moto.Via(p.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +74,13 @@ func TestLostAnswers(t *testing.T) {
 	}
 }
 
-func registerForLostAnswers(t *testing.T, ctx context.Context, env *promotiontest.Env) (string, promotion.Config) {
+func registerForLostAnswers(t *testing.T, ctx context.Context, env *promotertest.Env) (string, promotion.Config) {
 	t.Helper()
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 	in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{
-			{Image: aws.String("img-a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotiontest.Data(1, 300))))},
-			{Image: aws.String("img-big"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotiontest.Data(3, 7*mib))))},
+			{Image: aws.String("img-a"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/a.tar.gz", promotertest.Data(1, 300))))},
+			{Image: aws.String("img-big"), ModelDataUrl: aws.String(must[string](t)(env.Put(ctx, "c/big.tar.gz", promotertest.Data(3, 7*mib))))},
 		},
 		SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}
 	want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", in))
@@ -89,7 +89,7 @@ func registerForLostAnswers(t *testing.T, ctx context.Context, env *promotiontes
 
 // assertConverged checks the target holds one package promoted from want, its objects and no
 // others, and exactly orphans unfinished multipart uploads.
-func assertConverged(t *testing.T, ctx context.Context, env *promotiontest.Env, want string, orphans int) {
+func assertConverged(t *testing.T, ctx context.Context, env *promotertest.Env, want string, orphans int) {
 	t.Helper()
 	pkgs := must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn"))
 	if len(pkgs) != 1 || pkgs[0].CustomerMetadataProperties[promotion.LineageKey] != want {
@@ -143,8 +143,8 @@ func TestLostAbortAnswer(t *testing.T) {
 func TestLostUpdateModelPackageAnswer(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
-	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotiontest.Data(2, 10))), nil))
+	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
+	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotertest.Data(2, 10))), nil))
 	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"bytes"
@@ -18,7 +18,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -39,11 +40,11 @@ func must[T any](t *testing.T) func(T, error) T {
 
 // shape registers v1 (Approved, small) and returns the ARN of the package the test expects to
 // be promoted, registered by the shape with its artifacts.
-type shape func(t *testing.T, ctx context.Context, env *promotiontest.Env) string
+type shape func(t *testing.T, ctx context.Context, env *promotertest.Env) string
 
 func TestPromotePackageShapes(t *testing.T) {
-	put := func(t *testing.T, ctx context.Context, env *promotiontest.Env, key string, n int) string {
-		return must[string](t)(env.Put(ctx, key, promotiontest.Data(uint64(len(key)*31+n), n)))
+	put := func(t *testing.T, ctx context.Context, env *promotertest.Env, key string, n int) string {
+		return must[string](t)(env.Put(ctx, key, promotertest.Data(uint64(len(key)*31+n), n)))
 	}
 	tests := []struct {
 		name      string
@@ -55,14 +56,14 @@ func TestPromotePackageShapes(t *testing.T) {
 	}{
 		{
 			name: "single container model.tar.gz",
-			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+			build: func(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, put(t, ctx, env, "m/model.tar.gz", 4096), nil))
 			},
 			wantKeys: []string{"m/model.tar.gz"},
 		},
 		{
 			name: "multi-container with model metrics, drift baselines and sample payload",
-			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+			build: func(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 				in := &sagemaker.CreateModelPackageInput{
 					InferenceSpecification: &types.InferenceSpecification{
 						Containers: []types.ModelPackageContainerDefinition{
@@ -97,7 +98,7 @@ func TestPromotePackageShapes(t *testing.T) {
 		},
 		{
 			name: "ModelDataSource S3Prefix with nested keys",
-			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+			build: func(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 				for _, k := range []string{"llm/weights/config.json", "llm/weights/shards/part-0001.safetensors", "llm/weights/shards/part-0002.safetensors", "llm/weights/tokenizer/vocab.json"} {
 					put(t, ctx, env, k, 1500)
 				}
@@ -114,7 +115,7 @@ func TestPromotePackageShapes(t *testing.T) {
 		{
 			name: "multipart copy above a lowered threshold",
 			opts: multipartOpts,
-			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+			build: func(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 				return must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, put(t, ctx, env, "big/model.tar.gz", 13*mib), nil))
 			},
 			wantKeys:  []string{"big/model.tar.gz"},
@@ -124,7 +125,7 @@ func TestPromotePackageShapes(t *testing.T) {
 			name: "SSE-KMS with a key, single and multipart",
 			opts: multipartOpts,
 			kms:  true,
-			build: func(t *testing.T, ctx context.Context, env *promotiontest.Env) string {
+			build: func(t *testing.T, ctx context.Context, env *promotertest.Env) string {
 				in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 					Containers: []types.ModelPackageContainerDefinition{
 						{Image: aws.String("a"), ModelDataUrl: aws.String(put(t, ctx, env, "k/big.tar.gz", 11*mib))},
@@ -150,7 +151,7 @@ func TestPromotePackageShapes(t *testing.T) {
 				opts.KMSKeyARN = aws.ToString(key.KeyMetadata.Arn)
 			}
 			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ProjectID: "p-123", ProjectName: "churn-prod"}, opts, false)
-			res := must[*promotion.Result](t)(p.Promote(ctx))
+			res := must[*promoter.Result](t)(p.Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != want || !res.Verified {
 				t.Fatalf("result %+v, want promote of %s", res, want)
 			}
@@ -217,7 +218,7 @@ func TestPromotePackageShapes(t *testing.T) {
 				t.Errorf("group tags %v lack the project id/name", gtags.Tags)
 			}
 			// Idempotency: the second run changes nothing.
-			again := must[*promotion.Result](t)(p.Promote(ctx))
+			again := must[*promoter.Result](t)(p.Promote(ctx))
 			if again.Action != promotion.ActionUpToDate || again.TargetARN != aws.ToString(got.ModelPackageArn) {
 				t.Errorf("second run = %+v, want up-to-date with %s", again, aws.ToString(got.ModelPackageArn))
 			}
@@ -255,11 +256,11 @@ func TestLatestSelection(t *testing.T) {
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
 			var arns []string
 			for i, s := range tc.statuses {
-				u := must[string](t)(env.Put(ctx, "v/"+string(rune('1'+i))+"/model.tar.gz", promotiontest.Data(uint64(i), 100)))
+				u := must[string](t)(env.Put(ctx, "v/"+string(rune('1'+i))+"/model.tar.gz", promotertest.Data(uint64(i), 100)))
 				arns = append(arns, must[string](t)(env.Register(ctx, "churn", s, u, nil)))
 			}
 			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: tc.pageSize}, s3copy.Options{}, false)
-			res := must[*promotion.Result](t)(p.Promote(ctx))
+			res := must[*promoter.Result](t)(p.Promote(ctx))
 			if tc.want == 0 {
 				if res.Action != promotion.ActionNothingApproved || !strings.Contains(res.Reason, "no Approved") {
 					t.Fatalf("result %+v, want nothing-approved", res)
@@ -279,13 +280,13 @@ func TestLatestSelection(t *testing.T) {
 func TestRejectionFlow(t *testing.T) {
 	ctx, env := newEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	u1 := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
-	u2 := must[string](t)(env.Put(ctx, "v2/model.tar.gz", promotiontest.Data(2, 100)))
+	u1 := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotertest.Data(1, 100)))
+	u2 := must[string](t)(env.Put(ctx, "v2/model.tar.gz", promotertest.Data(2, 100)))
 	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u1, nil))
 	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, PageSize: 1}, s3copy.Options{}, false)
-	first := must[*promotion.Result](t)(p.Promote(ctx))
+	first := must[*promoter.Result](t)(p.Promote(ctx))
 	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u2, nil))
-	second := must[*promotion.Result](t)(p.Promote(ctx))
+	second := must[*promoter.Result](t)(p.Promote(ctx))
 	if first.SourceARN != v1 || second.SourceARN != v2 || second.Action != promotion.ActionPromote {
 		t.Fatalf("promotions %s then %s, want %s then %s", first.SourceARN, second.SourceARN, v1, v2)
 	}
@@ -294,7 +295,7 @@ func TestRejectionFlow(t *testing.T) {
 	if err := env.Reject(ctx, v2); err != nil {
 		t.Fatal(err)
 	}
-	third := must[*promotion.Result](t)(p.Promote(ctx))
+	third := must[*promoter.Result](t)(p.Promote(ctx))
 	if len(third.Rejected) != 1 || third.Rejected[0].ARN != second.TargetARN || third.Action != promotion.ActionUpToDate || third.TargetARN != first.TargetARN {
 		t.Fatalf("after rejection: %+v", third)
 	}
@@ -307,7 +308,7 @@ func TestRejectionFlow(t *testing.T) {
 		t.Errorf("target statuses %v (%d packages), want v1 Approved, v2 Rejected", status, len(pkgs))
 	}
 	// A fourth pass has nothing left to do.
-	fourth := must[*promotion.Result](t)(p.Promote(ctx))
+	fourth := must[*promoter.Result](t)(p.Promote(ctx))
 	if len(fourth.Rejected) != 0 || fourth.Action != promotion.ActionUpToDate {
 		t.Errorf("fourth pass %+v, want up to date with no rejections", fourth)
 	}
@@ -333,7 +334,7 @@ func TestCopyKeepsObjectMetadata(t *testing.T) {
 			const key = "meta/model.tar.gz"
 			put := func(tagging string, seed uint64) {
 				must[*s3.PutObjectOutput](t)(env.SourceS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(env.SourceBucket), Key: aws.String(key),
-					Body: bytes.NewReader(promotiontest.Data(seed, tc.size)), ChecksumAlgorithm: s3types.ChecksumAlgorithmCrc32,
+					Body: bytes.NewReader(promotertest.Data(seed, tc.size)), ChecksumAlgorithm: s3types.ChecksumAlgorithmCrc32,
 					ContentType: aws.String("application/x-tar"), ContentEncoding: aws.String("gzip"), CacheControl: aws.String("no-cache"),
 					Metadata: map[string]string{"trained-by": "pipeline-7", "dataset": "churn 2026-05"}, Tagging: aws.String(tagging)}))
 			}
@@ -341,7 +342,7 @@ func TestCopyKeepsObjectMetadata(t *testing.T) {
 			put("stage=old", 1)
 			put("team=risk%20models&classification=internal", 2)
 			must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "s3://"+env.SourceBucket+"/"+key, nil))
-			res := must[*promotion.Result](t)(env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, multipartOpts, false).Promote(ctx))
+			res := must[*promoter.Result](t)(env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, multipartOpts, false).Promote(ctx))
 			if len(res.Objects) != 1 || (res.Objects[0].Parts > 1) != tc.wantParts {
 				t.Fatalf("copied %+v, want multipart %v", res.Objects, tc.wantParts)
 			}
@@ -367,7 +368,7 @@ func TestCopyKeepsObjectMetadata(t *testing.T) {
 
 // deniedTags is a source registry that may not read tags, as when the target account reads by
 // ARN or the source role lacks sagemaker:ListTags.
-type deniedTags struct{ promotion.SourceRegistry }
+type deniedTags struct{ promoter.SourceRegistry }
 
 func (deniedTags) ListTags(context.Context, *sagemaker.ListTagsInput, ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: sagemaker:ListTags"}
@@ -379,13 +380,13 @@ func (deniedTags) ListTags(context.Context, *sagemaker.ListTagsInput, ...func(*s
 func TestSourcePackageTags(t *testing.T) {
 	tests := []struct {
 		name        string
-		denied      func(p *promotion.Promoter)
+		denied      func(p *promoter.Promoter)
 		wantTags    map[string]string // besides the lineage tag
 		wantDropped map[string]string // field -> words of the reason
 	}{
 		{"copied through the source role", nil, map[string]string{"team": "risk", "cost-center": "42"},
 			map[string]string{"Tags.sagemaker:project-name": "project of the source account"}},
-		{"ListTags denied on the narrow interface", func(p *promotion.Promoter) { p.SourceRegistry = deniedTags{p.SourceRegistry} }, map[string]string{},
+		{"ListTags denied on the narrow interface", func(p *promoter.Promoter) { p.SourceRegistry = deniedTags{p.SourceRegistry} }, map[string]string{},
 			map[string]string{"Tags": "source tags not readable (grant sagemaker:ListTags on "}},
 		{"read by ARN: cross-account ListTags is denied", nil, map[string]string{},
 			map[string]string{"Tags": "source tags not readable (grant sagemaker:ListTags on "}},
@@ -394,7 +395,7 @@ func TestSourcePackageTags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotertest.Data(1, 100)))
 			in := &sagemaker.CreateModelPackageInput{
 				InferenceSpecification: &types.InferenceSpecification{Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataUrl: aws.String(u)}},
 					SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}},
@@ -413,7 +414,7 @@ func TestSourcePackageTags(t *testing.T) {
 			if tc.denied != nil {
 				tc.denied(p)
 			}
-			res := must[*promotion.Result](t)(p.Promote(ctx))
+			res := must[*promoter.Result](t)(p.Promote(ctx))
 			if res.Action != promotion.ActionPromote || res.SourceARN != want {
 				t.Fatalf("result %+v", res)
 			}
@@ -458,7 +459,7 @@ func TestReapprovalFlow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+			u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotertest.Data(1, 100)))
 			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
 			p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket, ApprovalStatus: tc.status}, s3copy.Options{}, false)
 			want := tc.status
@@ -472,14 +473,14 @@ func TestReapprovalFlow(t *testing.T) {
 				}
 				return pkgs[0].ModelApprovalStatus, aws.ToString(pkgs[0].ApprovalDescription)
 			}
-			first := must[*promotion.Result](t)(p.Promote(ctx))
+			first := must[*promoter.Result](t)(p.Promote(ctx))
 			if first.Action != promotion.ActionPromote {
 				t.Fatalf("first pass %+v", first)
 			}
 			if err := env.Reject(ctx, v1); err != nil {
 				t.Fatal(err)
 			}
-			second := must[*promotion.Result](t)(p.Promote(ctx))
+			second := must[*promoter.Result](t)(p.Promote(ctx))
 			if second.Action != promotion.ActionNothingApproved || len(second.Rejected) != 1 {
 				t.Fatalf("after rejection %+v", second)
 			}
@@ -488,21 +489,21 @@ func TestReapprovalFlow(t *testing.T) {
 			}
 			must[*sagemaker.UpdateModelPackageOutput](t)(env.SourceSM.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 				ModelPackageArn: aws.String(v1), ModelApprovalStatus: types.ModelApprovalStatusApproved}))
-			third := must[*promotion.Result](t)(p.Promote(ctx))
+			third := must[*promoter.Result](t)(p.Promote(ctx))
 			if third.Action != promotion.ActionReapprove || third.TargetARN != first.TargetARN || third.Status != want || len(third.Objects) != 0 {
 				t.Fatalf("after re-approval %+v, want re-approve of %s to %s without copies", third, first.TargetARN, want)
 			}
 			if st, note := targetStatus(); st != want || note != promotion.ReapprovalNote(v1) {
 				t.Fatalf("copy is %s (%q) after the source was approved again, want %s", st, note, want)
 			}
-			fourth := must[*promotion.Result](t)(p.Promote(ctx))
+			fourth := must[*promoter.Result](t)(p.Promote(ctx))
 			if fourth.Action != promotion.ActionUpToDate {
 				t.Fatalf("fourth pass %+v, want up to date", fourth)
 			}
 			// A person rejects the copy in the target: promotion passes leave it Rejected.
 			must[*sagemaker.UpdateModelPackageOutput](t)(env.TargetSM.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 				ModelPackageArn: aws.String(first.TargetARN), ModelApprovalStatus: types.ModelApprovalStatusRejected, ApprovalDescription: aws.String("fails the target's review")}))
-			fifth := must[*promotion.Result](t)(p.Promote(ctx))
+			fifth := must[*promoter.Result](t)(p.Promote(ctx))
 			if st, _ := targetStatus(); fifth.Action != promotion.ActionUpToDate || st != types.ModelApprovalStatusRejected || !strings.Contains(fifth.Reason, "not by a promotion") {
 				t.Fatalf("after a rejection in the target: %+v, copy %s; want it left Rejected", fifth, st)
 			}
@@ -513,7 +514,7 @@ func TestReapprovalFlow(t *testing.T) {
 func TestReadByARNWithResourcePolicy(t *testing.T) {
 	ctx, env := newEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotiontest.Data(1, 100)))
+	u := must[string](t)(env.Put(ctx, "v1/model.tar.gz", promotertest.Data(1, 100)))
 	want := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, u, nil))
 	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, true)
 	_, err := p.Promote(ctx)
@@ -524,7 +525,7 @@ func TestReadByARNWithResourcePolicy(t *testing.T) {
 	if err := env.AllowTarget(ctx, groupARN); err != nil {
 		t.Fatal(err)
 	}
-	res := must[*promotion.Result](t)(p.Promote(ctx))
+	res := must[*promoter.Result](t)(p.Promote(ctx))
 	if res.Action != promotion.ActionPromote || res.SourceARN != want {
 		t.Fatalf("with the printed group policy: %+v", res)
 	}
@@ -540,12 +541,12 @@ func TestUnsafeKeysRefusedBeforeCopying(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			must[string](t)(env.Put(ctx, "llm/w/a.bin", promotiontest.Data(1, 100)))
+			must[string](t)(env.Put(ctx, "llm/w/a.bin", promotertest.Data(1, 100)))
 			size := 100
 			if strings.HasSuffix(tc.key, "/") {
 				size = 0
 			}
-			must[string](t)(env.Put(ctx, tc.key, promotiontest.Data(2, size)))
+			must[string](t)(env.Put(ctx, tc.key, promotertest.Data(2, size)))
 			in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 				Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("i"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
 					S3Uri: aws.String("s3://" + env.SourceBucket + "/llm/w/"), S3DataType: types.S3ModelDataTypeS3Prefix, CompressionType: types.ModelCompressionTypeNone}}}},

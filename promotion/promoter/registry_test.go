@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"errors"
@@ -14,7 +14,8 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -60,7 +61,7 @@ func registryCalls(p *faultproxy.Proxy) map[string]int {
 func TestNothingToPromoteCostsTheSameWhateverTheTargetHolds(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
+	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
 	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestNothingToPromoteCostsTheSameWhateverTheTargetHolds(t *testing.T) {
 				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}},
 		}
 		if i%2 == 0 {
-			other := fmt.Sprintf("arn:aws:sagemaker:us-east-1:%s:model-package/other/%d", promotiontest.SourceAccount, i+1)
+			other := fmt.Sprintf("arn:aws:sagemaker:us-east-1:%s:model-package/other/%d", promotertest.SourceAccount, i+1)
 			in.CustomerMetadataProperties = map[string]string{promotion.LineageKey: other}
 			in.Tags = []types.Tag{{Key: aws.String(promotion.LineageKey), Value: aws.String(other)}}
 		}
@@ -108,7 +109,7 @@ func TestNothingToPromoteCostsTheSameWhateverTheTargetHolds(t *testing.T) {
 func TestSourceTagsAnyFailureIsNotFatal(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
+	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
 	proxy.Add(faultproxy.Rule{Operation: "ListTags", Fault: faultproxy.InternalError})
 	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, false).Promote(ctx)
 	if err != nil {
@@ -134,7 +135,7 @@ func TestSourceTagsAnyFailureIsNotFatal(t *testing.T) {
 func TestTargetBucketCustomerKey(t *testing.T) {
 	ctx, env := newEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10))), nil))
+	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
 	key := targetKMSKey(t, ctx, env)
 	must[*s3.PutBucketEncryptionOutput](t)(env.TargetS3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
 		Bucket: aws.String(env.TargetBucket),
@@ -144,7 +145,7 @@ func TestTargetBucketCustomerKey(t *testing.T) {
 	}))
 	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 	_, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx)
-	var keyErr *promotion.TargetKeyError
+	var keyErr *promoter.TargetKeyError
 	if !errors.As(err, &keyErr) || keyErr.KeyID != key || !strings.Contains(err.Error(), "--kms-key-arn") || !strings.Contains(err.Error(), "kms:GenerateDataKey") {
 		t.Fatalf("promote into a bucket with a customer managed default key: %v, want a TargetKeyError naming %s and what to grant", err, key)
 	}
@@ -162,8 +163,8 @@ func TestTargetBucketCustomerKey(t *testing.T) {
 func TestImageInSourceAccountECRIsWarned(t *testing.T) {
 	ctx, env := newEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	u := must[string](t)(env.Put(ctx, "1/m.tar.gz", promotiontest.Data(1, 10)))
-	image := promotiontest.SourceAccount + ".dkr.ecr.us-east-1.amazonaws.com/team/churn:1"
+	u := must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10)))
+	image := promotertest.SourceAccount + ".dkr.ecr.us-east-1.amazonaws.com/team/churn:1"
 	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, "", &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers:            []types.ModelPackageContainerDefinition{{Image: aws.String(image), ModelDataUrl: aws.String(u)}},
 		SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}}))
@@ -171,7 +172,7 @@ func TestImageInSourceAccountECRIsWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "arn:aws:ecr:us-east-1:"+promotiontest.SourceAccount+":repository/team/churn") ||
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "arn:aws:ecr:us-east-1:"+promotertest.SourceAccount+":repository/team/churn") ||
 		!strings.Contains(res.Warnings[0], "--image-repository team/churn") {
 		t.Errorf("warnings %q, want one naming the repository and the grants command", res.Warnings)
 	}

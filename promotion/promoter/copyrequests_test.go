@@ -1,4 +1,4 @@
-package promotion_test
+package promoter_test
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
-	"github.com/sagemaker-cd/sagemaker-cd/promotion/promotiontest"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -33,11 +34,11 @@ func s3Calls(p *faultproxy.Proxy) (total int, by map[string]int) {
 }
 
 // registerPrefix registers a package whose model is an S3 prefix of n small objects.
-func registerPrefix(t *testing.T, ctx context.Context, env *promotiontest.Env, n int) (groupARN string) {
+func registerPrefix(t *testing.T, ctx context.Context, env *promotertest.Env, n int) (groupARN string) {
 	t.Helper()
 	groupARN = must[string](t)(env.CreateGroup(ctx, "churn"))
 	for i := range n {
-		must[string](t)(env.Put(ctx, fmt.Sprintf("shards/part-%03d.bin", i), promotiontest.Data(uint64(i), 4096+i*97)))
+		must[string](t)(env.Put(ctx, fmt.Sprintf("shards/part-%03d.bin", i), promotertest.Data(uint64(i), 4096+i*97)))
 	}
 	in := &sagemaker.CreateModelPackageInput{InferenceSpecification: &types.InferenceSpecification{
 		Containers: []types.ModelPackageContainerDefinition{{Image: aws.String("img"), ModelDataSource: &types.ModelDataSource{S3DataSource: &types.S3ModelDataSource{
@@ -59,7 +60,7 @@ func TestOneRequestPerSmallObject(t *testing.T) {
 	groupARN := registerPrefix(t, ctx, env, n)
 	p := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, s3copy.Options{}, false)
 	proxy.Reset()
-	res := must[*promotion.Result](t)(p.Promote(ctx))
+	res := must[*promoter.Result](t)(p.Promote(ctx))
 	if res.Action != promotion.ActionPromote || len(res.Objects) != n {
 		t.Fatalf("promote: %+v, want %d objects promoted", res, n)
 	}
@@ -87,7 +88,7 @@ func TestOneRequestPerSmallObject(t *testing.T) {
 func TestLostCreateMultipartUploadAnswer(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	uri := must[string](t)(env.Put(ctx, "big/model.tar.gz", promotiontest.Data(5, 13*mib)))
+	uri := must[string](t)(env.Put(ctx, "big/model.tar.gz", promotertest.Data(5, 13*mib)))
 	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, uri, nil))
 	proxy.Add(faultproxy.Rule{Operation: "CreateMultipartUpload", Calls: []int{1}, Fault: faultproxy.ResetAfter})
 	res, err := env.Promoter(promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}, multipartOpts, false).Promote(ctx)
@@ -109,7 +110,7 @@ func TestLostCreateMultipartUploadAnswer(t *testing.T) {
 func TestAbortFailsThenNextRunAbortsIt(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
 	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	uri := must[string](t)(env.Put(ctx, "big/model.tar.gz", promotiontest.Data(6, 15*mib)))
+	uri := must[string](t)(env.Put(ctx, "big/model.tar.gz", promotertest.Data(6, 15*mib)))
 	must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, uri, nil))
 	proxy.Add(faultproxy.Rule{Operation: "CompleteMultipartUpload", Fault: faultproxy.InternalError},
 		faultproxy.Rule{Operation: "AbortMultipartUpload", Fault: faultproxy.InternalError})

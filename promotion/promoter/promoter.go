@@ -1,9 +1,7 @@
-package promotion
+package promoter
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -61,7 +60,7 @@ var (
 
 // Promoter promotes the latest approved package of a source group into a target group.
 type Promoter struct {
-	Config Config
+	Config promotion.Config
 	// SourceRegistry and SourceStorage act as the source account reader (same account, by
 	// resource policy, or through an assumed role).
 	SourceRegistry SourceRegistry
@@ -88,17 +87,17 @@ type PlannedObject struct {
 
 // Plan is what one promotion pass will do. Plan computes it without changing anything.
 type Plan struct {
-	Decision
+	promotion.Decision
 	// Source is the chosen source package (nil when nothing is approved).
 	Source *sagemaker.DescribeModelPackageOutput
 	// TargetGroup is the target group name and CreateGroup whether it must be created.
 	TargetGroup string
 	CreateGroup bool
-	// Objects to copy, and the package to register (ActionPromote only).
+	// Objects to copy, and the package to register (promotion.ActionPromote only).
 	Objects []PlannedObject
 	Target  *sagemaker.CreateModelPackageInput
 	// Dropped lists source package fields the target package leaves out, with the reason.
-	Dropped []Dropped
+	Dropped []promotion.Dropped
 	// Warnings are things the promotion does not fix but a person should know (an image in a
 	// private ECR repository of another account, tags not readable).
 	Warnings []string
@@ -106,22 +105,22 @@ type Plan struct {
 	TotalBytes int64
 
 	// etags are the package's ETag fields per copied object, filled from the copy.
-	etags map[S3Location][]**string
+	etags map[promotion.S3Location][]**string
 }
 
 // Result is what a promotion pass did.
 type Result struct {
-	Action    Action
+	Action    promotion.Action
 	Reason    string
 	SourceARN string
 	TargetARN string
 	// Rejected lists target packages set to Rejected because their source is Rejected.
-	Rejected []TargetCopy
-	// Status is the approval status ActionReapprove set on TargetARN.
+	Rejected []promotion.TargetCopy
+	// Status is the approval status promotion.ActionReapprove set on TargetARN.
 	Status  types.ModelApprovalStatus
 	Objects []s3copy.Copied
 	// Dropped lists source package fields the registered package leaves out, with the reason.
-	Dropped []Dropped
+	Dropped []promotion.Dropped
 	// Warnings are the plan's warnings (see Plan.Warnings).
 	Warnings []string
 	Bytes    int64
@@ -136,11 +135,11 @@ func (p *Promoter) now() time.Time {
 	return time.Now()
 }
 
-func (p *Promoter) validate() (GroupARN, string, error) {
+func (p *Promoter) validate() (promotion.GroupARN, string, error) {
 	if err := p.Config.Validate(); err != nil {
-		return GroupARN{}, "", err
+		return promotion.GroupARN{}, "", err
 	}
-	src, err := ParseGroupARN(p.Config.SourceGroupARN)
+	src, err := promotion.ParseGroupARN(p.Config.SourceGroupARN)
 	return src, p.Config.Group(), err
 }
 
@@ -154,7 +153,7 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	}
 	arn := src.String()
 	if _, err := p.SourceRegistry.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(arn)}); err != nil {
-		return nil, notFound(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
+		return nil, promotion.WrapNotFound(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
 	}
 	var (
 		latest   *types.ModelPackageSummary
@@ -169,10 +168,10 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	})
 	g.Go(func() error {
 		out, err := p.TargetRegistry.DescribeModelPackageGroup(gctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
-		switch Classify(err) {
-		case KindNone:
+		switch promotion.Classify(err) {
+		case promotion.KindNone:
 			target = out
-		case KindNotFound:
+		case promotion.KindNotFound:
 		default:
 			return fmt.Errorf("describe target model package group %s: %w", group, err)
 		}
@@ -182,14 +181,14 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	plan := &Plan{TargetGroup: group, CreateGroup: target == nil}
-	var copies []TargetCopy
+	var copies []promotion.TargetCopy
 	if target != nil {
 		if copies, err = p.targetCopies(ctx, group, latest, rejected); err != nil {
 			return nil, err
 		}
 	}
-	plan.Decision = Decide(latest, rejected, copies, p.Config.ApprovalStatus)
-	if plan.Action != ActionPromote {
+	plan.Decision = promotion.Decide(latest, rejected, copies, p.Config.ApprovalStatus)
+	if plan.Action != promotion.ActionPromote {
 		return plan, nil
 	}
 	srcARN := aws.ToString(latest.ModelPackageArn)
@@ -203,7 +202,7 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 		var err error
 		d, err = p.SourceRegistry.DescribeModelPackage(gctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: latest.ModelPackageArn})
 		if err != nil {
-			return notFound(fmt.Errorf("describe source model package %s: %w", srcARN, err), "source model package "+srcARN)
+			return promotion.WrapNotFound(fmt.Errorf("describe source model package %s: %w", srcARN, err), "source model package "+srcARN)
 		}
 		return nil
 	})
@@ -214,73 +213,34 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	if d.ModelPackageVersion == nil {
-		return nil, fmt.Errorf("source model package %s: %w", aws.ToString(d.ModelPackageArn), ErrNoVersion)
+		return nil, fmt.Errorf("source model package %s: %w", aws.ToString(d.ModelPackageArn), promotion.ErrNoVersion)
 	}
 	plan.Source = d
-	pkg, refs, dropped := BuildTarget(d, group, p.Config.Status())
+	pkg, refs, dropped := promotion.BuildTarget(d, group, p.Config.Status())
 	// Idempotent registration: a retried CreateModelPackage (lost answer) returns the same package.
-	pkg.ClientToken = aws.String(ClientToken(srcARN, group))
+	pkg.ClientToken = aws.String(promotion.ClientToken(srcARN, group))
 	plan.Dropped = dropped
 	if tagsErr != nil {
 		reason := fmt.Sprintf("source tags not readable (%v); not copied", tagsErr)
-		if Classify(tagsErr) == KindAccessDenied {
+		if promotion.Classify(tagsErr) == promotion.KindAccessDenied {
 			reason = fmt.Sprintf("source tags not readable (grant sagemaker:ListTags on %s to the source reader); not copied", srcARN)
 		}
-		plan.Dropped = append(plan.Dropped, Dropped{Field: "Tags", Reason: reason})
+		plan.Dropped = append(plan.Dropped, promotion.Dropped{Field: "Tags", Reason: reason})
 	} else {
-		var tagDropped []Dropped
-		pkg.Tags, tagDropped = SourceTags(tags, srcARN)
+		var tagDropped []promotion.Dropped
+		pkg.Tags, tagDropped = promotion.SourceTags(tags, srcARN)
 		plan.Dropped = append(plan.Dropped, tagDropped...)
 	}
-	plan.Warnings = append(plan.Warnings, imageWarnings(d, src.AccountID, target)...)
+	var targetGroupARN string
+	if target != nil {
+		targetGroupARN = aws.ToString(target.ModelPackageGroupArn)
+	}
+	plan.Warnings = append(plan.Warnings, promotion.ImageWarnings(d, src.AccountID, targetGroupARN)...)
 	if err := p.planObjects(ctx, plan, src.Name, *d.ModelPackageVersion, refs); err != nil {
 		return nil, err
 	}
 	plan.Target = pkg
 	return plan, nil
-}
-
-// ClientToken is the CreateModelPackage idempotency token of the copy of sourceARN in
-// targetGroup: the same promotion always sends the same token, so an SDK retry after a lost
-// answer returns the package the first call created instead of registering a duplicate.
-func ClientToken(sourceARN, targetGroup string) string {
-	sum := sha256.Sum256([]byte(sourceARN + "\n" + targetGroup))
-	return "smcd-" + hex.EncodeToString(sum[:15])
-}
-
-// imageWarnings warns about container images in a private ECR repository of the source
-// account (when it is not the target's, known from the target group's ARN): SageMaker in the
-// target account pulls them only if the repository policy allows it. Images of other accounts
-// are not warned about: AWS's own images (built-in algorithms, deep learning containers) live in
-// AWS accounts that every account may pull from.
-func imageWarnings(d *sagemaker.DescribeModelPackageOutput, sourceAccount string, target *sagemaker.DescribeModelPackageGroupOutput) []string {
-	var images []string
-	add := func(cs []types.ModelPackageContainerDefinition) {
-		for _, c := range cs {
-			images = append(images, aws.ToString(c.Image))
-		}
-	}
-	if d.InferenceSpecification != nil {
-		add(d.InferenceSpecification.Containers)
-	}
-	for _, a := range d.AdditionalInferenceSpecifications {
-		add(a.Containers)
-	}
-	if target != nil {
-		if a, err := ParseGroupARN(aws.ToString(target.ModelPackageGroupArn)); err == nil && a.AccountID == sourceAccount {
-			return nil
-		}
-	}
-	var out []string
-	for _, r := range ForeignImages(images, "") {
-		if r.AccountID != sourceAccount {
-			continue
-		}
-		out = append(out, fmt.Sprintf("container image repository %s is in the private ECR of the source account %s: its repository policy must let this account pull it "+
-			"(ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability), or models created from the promoted package fail; "+
-			"smcd promote grants --image-repository %s prints it", r.ARN(PartitionOf(r.Region)), r.AccountID, r.Name))
-	}
-	return out
 }
 
 // TargetKeyError reports a target bucket whose default encryption is a customer managed KMS
@@ -294,7 +254,7 @@ func (e *TargetKeyError) Error() string {
 	return fmt.Sprintf("target bucket %s encrypts new objects with the customer managed KMS key %s by default, and no KMS key is configured: "+
 		"pass it as --kms-key-arn (%s, construct prop KmsKeyArn, module parameter kms_key_arn) so the promoter encrypts with it and is granted "+
 		"kms:GenerateDataKey, kms:Encrypt, kms:Decrypt and kms:DescribeKey on it (the key policy must allow this account's principal too)",
-		e.Bucket, e.KeyID, EnvKMSKeyARN)
+		e.Bucket, e.KeyID, promotion.EnvKMSKeyARN)
 }
 
 // checkTargetEncryption fails early when the target bucket's default encryption is a customer
@@ -305,15 +265,15 @@ func (p *Promoter) checkTargetEncryption(ctx context.Context, plan *Plan) error 
 		return nil
 	}
 	out, err := p.TargetStorage.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(p.Config.TargetBucket)})
-	switch Classify(err) {
-	case KindNone:
-	case KindNoEncryptionConfig:
+	switch promotion.Classify(err) {
+	case promotion.KindNone:
+	case promotion.KindNoEncryptionConfig:
 		return nil
-	case KindAccessDenied:
+	case promotion.KindAccessDenied:
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("cannot read the default encryption of target bucket %s (%v): if it is a customer managed KMS key, pass it as --kms-key-arn", p.Config.TargetBucket, err))
 		return nil
 	default:
-		return notFound(fmt.Errorf("get default encryption of target bucket %s: %w", p.Config.TargetBucket, err), "target bucket "+p.Config.TargetBucket)
+		return promotion.WrapNotFound(fmt.Errorf("get default encryption of target bucket %s: %w", p.Config.TargetBucket, err), "target bucket "+p.Config.TargetBucket)
 	}
 	if out.ServerSideEncryptionConfiguration == nil {
 		return nil
@@ -368,9 +328,9 @@ func (p *Promoter) latestApproved(ctx context.Context, arn string) (*types.Model
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, notFound(fmt.Errorf("list approved model packages of %s: %w", arn, err), "source model package group "+arn)
+			return nil, promotion.WrapNotFound(fmt.Errorf("list approved model packages of %s: %w", arn, err), "source model package group "+arn)
 		}
-		if latest, ok := LatestApproved(page.ModelPackageSummaryList); ok {
+		if latest, ok := promotion.LatestApproved(page.ModelPackageSummaryList); ok {
 			return &latest, nil
 		}
 	}
@@ -394,7 +354,7 @@ func (p *Promoter) listARNs(ctx context.Context, c SourceRegistry, group string,
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, notFound(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "model package group "+group)
+			return nil, promotion.WrapNotFound(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "model package group "+group)
 		}
 		for _, s := range page.ModelPackageSummaryList {
 			out[aws.ToString(s.ModelPackageArn)] = true
@@ -407,9 +367,9 @@ func (p *Promoter) listARNs(ctx context.Context, c SourceRegistry, group string,
 // and, when the source has rejected packages, the copies not yet rejected, both at once: the
 // requests do not grow with the packages of the target group. (The copy's source ARN is read
 // from its CustomerMetadataProperties, which every promoted package carries with the tag.)
-func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types.ModelPackageSummary, rejected map[string]bool) ([]TargetCopy, error) {
+func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types.ModelPackageSummary, rejected map[string]bool) ([]promotion.TargetCopy, error) {
 	inGroup := types.Filter{Name: aws.String("ModelPackageGroupName"), Operator: types.OperatorEquals, Value: aws.String(group)}
-	lineage := "Tags." + LineageKey
+	lineage := "Tags." + promotion.LineageKey
 	var searches [][]types.Filter
 	if latest != nil {
 		searches = append(searches, []types.Filter{inGroup,
@@ -420,7 +380,7 @@ func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types
 			{Name: aws.String("ModelApprovalStatus"), Operator: types.OperatorNotEquals, Value: aws.String(string(types.ModelApprovalStatusRejected))},
 			{Name: aws.String(lineage), Operator: types.OperatorExists}})
 	}
-	found := make([][]TargetCopy, len(searches))
+	found := make([][]promotion.TargetCopy, len(searches))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, filters := range searches {
 		g.Go(func() error {
@@ -439,11 +399,11 @@ func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types
 					if m == nil || aws.ToString(m.ModelPackageGroupName) != group {
 						continue
 					}
-					src := m.CustomerMetadataProperties[LineageKey]
+					src := m.CustomerMetadataProperties[promotion.LineageKey]
 					if src == "" || (i > 0 || latest == nil) && !rejected[src] {
 						continue
 					}
-					found[i] = append(found[i], TargetCopy{ARN: aws.ToString(m.ModelPackageArn), SourceARN: src, Status: m.ModelApprovalStatus,
+					found[i] = append(found[i], promotion.TargetCopy{ARN: aws.ToString(m.ModelPackageArn), SourceARN: src, Status: m.ModelApprovalStatus,
 						ApprovalDescription: aws.ToString(m.ApprovalDescription)})
 				}
 			}
@@ -453,7 +413,7 @@ func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var copies []TargetCopy
+	var copies []promotion.TargetCopy
 	seen := map[string]bool{}
 	for _, f := range found {
 		for _, c := range f {
@@ -470,27 +430,27 @@ func (p *Promoter) targetCopies(ctx context.Context, group string, latest *types
 // each object and rewrites the references to the target layout. Objects under a prefix are
 // described by the listing; the copier heads only those a listing cannot prove (objects named
 // by URI, objects copied in parts, copies into SSE-KMS: see package s3copy).
-func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, version int32, refs []Ref) error {
+func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, version int32, refs []promotion.Ref) error {
 	type wanted struct {
 		obj   s3copy.Object
 		field string
 	}
 	var want []wanted
 	for _, r := range refs {
-		loc, err := ParseS3URI(aws.ToString(*r.URI))
+		loc, err := promotion.ParseS3URI(aws.ToString(*r.URI))
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.Field, err)
 		}
-		target := S3Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, loc)}
+		target := promotion.S3Location{Bucket: p.Config.TargetBucket, Key: promotion.TargetKey(p.Config.TargetPrefix, group, version, loc)}
 		switch r.Kind {
-		case RefObject:
-			if err := CheckKey(loc.Bucket, loc.Key, -1, false); err != nil {
+		case promotion.RefObject:
+			if err := promotion.CheckKey(loc.Bucket, loc.Key, -1, false); err != nil {
 				return err
 			}
 			want = append(want, wanted{s3copy.Object{Source: s3copy.Location(loc)}, r.Field})
-		case RefPrefix:
+		case promotion.RefPrefix:
 			if loc.Key != "" {
-				if err := CheckKey(loc.Bucket, strings.TrimSuffix(loc.Key, "/"), -1, false); err != nil {
+				if err := promotion.CheckKey(loc.Bucket, strings.TrimSuffix(loc.Key, "/"), -1, false); err != nil {
 					return err
 				}
 			}
@@ -499,10 +459,10 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 			for pager.HasMorePages() {
 				page, err := pager.NextPage(ctx)
 				if err != nil {
-					return notFound(fmt.Errorf("list source objects under %s: %w", loc.URI(), err), "source bucket "+loc.Bucket)
+					return promotion.WrapNotFound(fmt.Errorf("list source objects under %s: %w", loc.URI(), err), "source bucket "+loc.Bucket)
 				}
 				for _, o := range page.Contents {
-					if err := CheckKey(loc.Bucket, aws.ToString(o.Key), aws.ToInt64(o.Size), true); err != nil {
+					if err := promotion.CheckKey(loc.Bucket, aws.ToString(o.Key), aws.ToInt64(o.Size), true); err != nil {
 						return err
 					}
 					want = append(want, wanted{s3copy.FromListing(loc.Bucket, o), r.Field})
@@ -510,7 +470,7 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 				}
 			}
 			if n == 0 {
-				return &NotFoundError{Resource: "source objects under " + loc.URI(), Err: errors.New("the prefix is empty")}
+				return &promotion.NotFoundError{Resource: "source objects under " + loc.URI(), Err: errors.New("the prefix is empty")}
 			}
 		}
 		*r.URI = aws.String(target.URI())
@@ -518,9 +478,9 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 			// ETag fields describe the object; an SSE-KMS copy has a different ETag, so the field
 			// is cleared here and filled from the verified copy (objects only).
 			*r.ETag = nil
-			if r.Kind == RefObject {
+			if r.Kind == promotion.RefObject {
 				if plan.etags == nil {
-					plan.etags = map[S3Location][]**string{}
+					plan.etags = map[promotion.S3Location][]**string{}
 				}
 				plan.etags[target] = append(plan.etags[target], r.ETag)
 			}
@@ -534,14 +494,14 @@ func (p *Promoter) planObjects(ctx context.Context, plan *Plan, group string, ve
 	for _, w := range want {
 		if _, ok := index[w.obj.Source]; !ok {
 			index[w.obj.Source] = len(objs)
-			w.obj.Target = s3copy.Location{Bucket: p.Config.TargetBucket, Key: TargetKey(p.Config.TargetPrefix, group, version, S3Location(w.obj.Source))}
+			w.obj.Target = s3copy.Location{Bucket: p.Config.TargetBucket, Key: promotion.TargetKey(p.Config.TargetPrefix, group, version, promotion.S3Location(w.obj.Source))}
 			objs = append(objs, w.obj)
 		}
 	}
 	if err := p.Copier.Prepare(ctx, p.SourceStorage, objs); err != nil {
 		var se *s3copy.SourceError
 		if errors.As(err, &se) {
-			return notFound(err, "source object "+se.Source.URI())
+			return promotion.WrapNotFound(err, "source object "+se.Source.URI())
 		}
 		return err
 	}
@@ -576,7 +536,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 			ModelPackageArn:     aws.String(c.ARN),
 			ModelApprovalStatus: types.ModelApprovalStatusRejected,
-			ApprovalDescription: aws.String(RejectionNote(c.SourceARN)),
+			ApprovalDescription: aws.String(promotion.RejectionNote(c.SourceARN)),
 		}); err != nil {
 			return nil, fmt.Errorf("reject target model package %s: %w", c.ARN, err)
 		}
@@ -584,21 +544,21 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		res.Rejected = append(res.Rejected, c)
 	}
 	switch plan.Action {
-	case ActionUpToDate:
+	case promotion.ActionUpToDate:
 		res.SourceARN, res.TargetARN, res.Verified = plan.Existing.SourceARN, plan.Existing.ARN, true
-	case ActionReapprove:
+	case promotion.ActionReapprove:
 		c := *plan.Existing
 		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
 			ModelPackageArn:     aws.String(c.ARN),
 			ModelApprovalStatus: plan.Status,
-			ApprovalDescription: aws.String(ReapprovalNote(c.SourceARN)),
+			ApprovalDescription: aws.String(promotion.ReapprovalNote(c.SourceARN)),
 		}); err != nil {
 			return nil, fmt.Errorf("re-approve target model package %s: %w", c.ARN, err)
 		}
 		// The copy's artifacts were verified when it was promoted; nothing is copied again.
 		res.SourceARN, res.TargetARN, res.Verified = c.SourceARN, c.ARN, true
 		res.Status = plan.Status
-	case ActionPromote:
+	case promotion.ActionPromote:
 		res.SourceARN = aws.ToString(plan.Source.ModelPackageArn)
 		res.Dropped = plan.Dropped
 		objs := make([]s3copy.Object, len(plan.Objects))
@@ -612,7 +572,7 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		res.Objects, res.Verified = copied, true
 		for _, c := range copied {
 			res.Bytes += c.Size
-			for _, f := range plan.etags[S3Location(c.Target)] {
+			for _, f := range plan.etags[promotion.S3Location(c.Target)] {
 				*f = aws.String(c.TargetETag)
 			}
 		}
@@ -637,15 +597,15 @@ func (p *Promoter) createGroup(ctx context.Context, plan *Plan) error {
 		ModelPackageGroupDescription: aws.String("Promoted from " + p.Config.SourceGroupARN + " by smcd"),
 	}
 	if p.Config.ProjectID != "" {
-		in.Tags = append(in.Tags, types.Tag{Key: aws.String(ProjectIDTag), Value: aws.String(p.Config.ProjectID)})
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(promotion.ProjectIDTag), Value: aws.String(p.Config.ProjectID)})
 	}
 	if p.Config.ProjectName != "" {
-		in.Tags = append(in.Tags, types.Tag{Key: aws.String(ProjectNameTag), Value: aws.String(p.Config.ProjectName)})
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(promotion.ProjectNameTag), Value: aws.String(p.Config.ProjectName)})
 	}
 	_, err := p.TargetRegistry.CreateModelPackageGroup(ctx, in)
-	switch Classify(err) {
-	case KindNone:
-	case KindAlreadyExists:
+	switch promotion.Classify(err) {
+	case promotion.KindNone:
+	case promotion.KindAlreadyExists:
 		// Created meanwhile: by another run, or by this one when the SDK retried a call whose
 		// answer was lost. Either way the group is there, which is all this step needs.
 	default:

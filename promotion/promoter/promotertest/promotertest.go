@@ -1,7 +1,7 @@
-// Package promotiontest builds source and target model registries in the local emulator for the
+// Package promotertest builds source and target model registries in the local emulator for the
 // promotion tests, the demo and the benchmark: two accounts, buckets, artifact objects and model
 // packages in a given approval status. It talks to moto over HTTP through the real SDK.
-package promotiontest
+package promotertest
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -160,12 +161,12 @@ func (e *Env) AllowTarget(ctx context.Context, groupARN string) error {
 
 // Promoter returns a promoter reading the source through the role in SourceAccount (as
 // --source-role-arn does) or, when byARN is true, with the target account's credentials.
-func (e *Env) Promoter(cfg promotion.Config, opts s3copy.Options, byARN bool) *promotion.Promoter {
+func (e *Env) Promoter(cfg promotion.Config, opts s3copy.Options, byARN bool) *promoter.Promoter {
 	srcCfg := e.SourceCfg
 	if byARN {
 		srcCfg = e.TargetCfg
 	}
-	return &promotion.Promoter{
+	return &promoter.Promoter{
 		Config:         cfg,
 		SourceRegistry: sagemaker.NewFromConfig(srcCfg),
 		SourceStorage:  s3.NewFromConfig(srcCfg, func(o *s3.Options) { o.UsePathStyle = true }),
