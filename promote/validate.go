@@ -92,6 +92,42 @@ func PropOf(env string) string {
 	return ""
 }
 
+// Setting returns the text of the prop of the promotion setting env (promotion.Settings; a
+// number in decimal) and whether that prop is set.
+func (p *ModelPackagePromotePipelineProps) Setting(env string) (string, bool) {
+	for _, sp := range settingProps() {
+		if sp.env == env {
+			return sp.text(p)
+		}
+	}
+	return "", false
+}
+
+// SetSettings validates cfg (promotion.Config.Validate, the rules of smcd promote) and sets the
+// prop of every setting cfg gives, leaving the others as they are: how a front end that reads a
+// promotion.Config, such as the Seedfarmer module, configures the construct. A cfg that does not
+// validate changes nothing and its error is returned.
+func (p *ModelPackagePromotePipelineProps) SetSettings(cfg promotion.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	for _, sp := range settingProps() {
+		v := promotion.SettingOf(sp.env).Get(cfg)
+		switch {
+		case v == "":
+		case sp.number != nil:
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil { // Validate accepted it, so this is a bug of this package
+				return fmt.Errorf("%s %q: %w", sp.prop, v, err)
+			}
+			*sp.number(p) = &n
+		default:
+			*sp.field(p) = &v
+		}
+	}
+	return nil
+}
+
 // resolved holds the validated props with defaults applied.
 type resolved struct {
 	// config is the promoter's configuration (one validator: promotion.Config.Validate).

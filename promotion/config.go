@@ -103,8 +103,10 @@ func (c Config) Validate() error {
 	if err := ValidateBucketName(c.TargetBucket); err != nil {
 		return bad(EnvTargetBucket, c.TargetBucket, err)
 	}
-	if c.TargetGroup != "" && !groupNamePattern.MatchString(c.TargetGroup) {
-		return &ConfigError{EnvTargetGroup, c.TargetGroup, groupNameWant}
+	if c.TargetGroup != "" {
+		if err := ValidateGroupName(c.TargetGroup); err != nil {
+			return bad(EnvTargetGroup, c.TargetGroup, err)
+		}
 	}
 	if err := ValidatePrefix(c.TargetPrefix); err != nil {
 		return bad(EnvTargetPrefix, c.TargetPrefix, err)
@@ -321,6 +323,15 @@ func ParseGroupARN(s string) (GroupARN, error) {
 		return GroupARN{}, &ConfigError{EnvSourceGroupARN, s, fmt.Sprintf("group name %q: %s", name, groupNameWant)}
 	}
 	return GroupARN{Partition: a.Partition, Region: a.Region, AccountID: a.AccountID, Name: name}, nil
+}
+
+// ValidateGroupName checks a model package group name as SageMaker does; the error says what
+// is expected.
+func ValidateGroupName(s string) error {
+	if !groupNamePattern.MatchString(s) {
+		return errors.New(groupNameWant)
+	}
+	return nil
 }
 
 var groupNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)

@@ -5,13 +5,14 @@
 //
 // This package is the pure core: the one Config with its Validate and SMCD_* environment
 // contract, selection (LatestApproved, Decide), target building (BuildTarget, SourceTags,
-// TargetKey, CheckKey, ClientToken), the grants the source account must give (BuildGrants,
-// ImageWarnings) and the one classification of AWS errors (Classify). It does no I/O and its
-// tests need no emulator. The AWS side lives below it, split the way refresh is:
+// TargetKey, CheckKey, ClientToken) and the grants the source account must give (BuildGrants,
+// ImageWarnings). It does no I/O and its tests need no emulator. The AWS side lives below it,
+// split the way refresh is:
 //
 //   - promotion/promoter reads the registries, plans and runs a promotion pass (Promoter);
 //   - promotion/s3copy is the server-side copy engine the promoter drives;
-//   - promotion/cleaner is the library of the package cleaner Lambda.
+//   - promotion/cleaner is the library of the package cleaner Lambda;
+//   - promotion/awserr says what an AWS error means (the one place that reads error codes).
 //
 // Target key layout (deterministic, so re-runs overwrite the same keys):
 //

@@ -5,7 +5,12 @@
 //
 // Rules select calls by API operation name (S3 from method, path, query and headers; JSON
 // protocols from X-Amz-Target; query protocols from Action=) and by the nth matching call. The
-// proxy counts every request per operation, so tests can assert how often a call was made.
+// proxy counts every request per operation and per protocol, so tests can assert how often a
+// call was made.
+//
+// A Latency makes the emulator look like a remote AWS endpoint for benchmarks: every call waits
+// a fixed delay (a round trip to AWS) before it is forwarded, and a server-side copy also waits
+// for its bytes at a per-request copy rate (S3 copies one request's bytes at tens of MiB/s).
 package faultproxy
 
 import (
@@ -17,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,8 +85,23 @@ type rule struct {
 type Call struct {
 	// Operation is the API operation name ("" when the proxy could not tell).
 	Operation string
+	// Protocol is the call's wire protocol (RESTXML is S3).
+	Protocol Protocol
 	// Fault is what the proxy did to it.
 	Fault Fault
+}
+
+// Latency is added to every call before it is forwarded (after the rules decided to forward
+// it); the zero value adds nothing.
+type Latency struct {
+	// Delay is added to every call.
+	Delay time.Duration
+	// CopyRate, in bytes per second, also delays a CopyObject by its object's size and an
+	// UploadPartCopy by its range (0: no copy delay).
+	CopyRate float64
+	// SizeOf returns the size of a copy source (bucket, key) for CopyObject's delay; nil or a
+	// negative answer charges nothing.
+	SizeOf func(bucket, key string) int64
 }
 
 // Proxy is a running fault-injecting proxy. Its methods are safe for concurrent use.
@@ -93,10 +114,12 @@ type Proxy struct {
 	listener  net.Listener
 	transport *http.Transport
 
-	mu     sync.Mutex
-	rules  []*rule
-	counts map[string]int
-	calls  []Call
+	mu        sync.Mutex
+	rules     []*rule
+	latency   Latency
+	counts    map[string]int
+	protocols map[Protocol]int
+	calls     []Call
 }
 
 // Start listens on a free loopback port and forwards to target (such as the emulator's URL).
@@ -110,11 +133,13 @@ func Start(target string) (*Proxy, error) {
 		return nil, fmt.Errorf("start fault proxy: %w", err)
 	}
 	p := &Proxy{
-		URL:       "http://" + l.Addr().String(),
-		target:    u,
-		listener:  l,
-		transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64, DisableCompression: true},
+		URL:      "http://" + l.Addr().String(),
+		target:   u,
+		listener: l,
+		// As many idle connections as a copier may keep busy (s3copy allows 1000 in flight).
+		transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1000, DisableCompression: true},
 		counts:    map[string]int{},
+		protocols: map[Protocol]int{},
 	}
 	p.server = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.server.Serve(l) }()
@@ -137,11 +162,18 @@ func (p *Proxy) Add(rules ...Rule) {
 	}
 }
 
+// SetLatency replaces the latency added to every forwarded call (Reset keeps it).
+func (p *Proxy) SetLatency(l Latency) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.latency = l
+}
+
 // Reset drops every rule, count and recorded call.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules, p.counts, p.calls = nil, map[string]int{}, nil
+	p.rules, p.counts, p.protocols, p.calls = nil, map[string]int{}, map[Protocol]int{}, nil
 }
 
 // Count returns how many calls of operation the proxy saw (faulted or not) since the last Reset.
@@ -151,6 +183,14 @@ func (p *Proxy) Count(operation string) int {
 	return p.counts[operation]
 }
 
+// CountProtocol returns how many calls of proto the proxy saw since the last Reset: RESTXML
+// counts every S3 request.
+func (p *Proxy) CountProtocol(proto Protocol) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.protocols[proto]
+}
+
 // Calls returns the calls the proxy saw since the last Reset, in order of arrival.
 func (p *Proxy) Calls() []Call {
 	p.mu.Lock()
@@ -158,11 +198,12 @@ func (p *Proxy) Calls() []Call {
 	return slices.Clone(p.calls)
 }
 
-// decide counts the call and returns the rule that selects it, if any.
-func (p *Proxy) decide(op string) Rule {
+// decide counts the call and returns the rule that selects it, if any, and the latency.
+func (p *Proxy) decide(proto Protocol, op string) (Rule, Latency) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts[op]++
+	p.protocols[proto]++
 	chosen := Rule{Fault: Pass}
 	found := false
 	for _, r := range p.rules {
@@ -174,8 +215,8 @@ func (p *Proxy) decide(op string) Rule {
 			chosen, found = r.Rule, true
 		}
 	}
-	p.calls = append(p.calls, Call{Operation: op, Fault: chosen.Fault})
-	return chosen
+	p.calls = append(p.calls, Call{Operation: op, Protocol: proto, Fault: chosen.Fault})
+	return chosen, p.latency
 }
 
 // ServeHTTP implements http.Handler.
@@ -186,7 +227,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proto, op := Classify(r, body)
-	rule := p.decide(op)
+	rule, latency := p.decide(proto, op)
 	switch rule.Fault {
 	case InternalError, SlowDown:
 		writeError(w, proto, op, rule.Fault)
@@ -194,6 +235,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ResetBefore:
 		reset(w)
 		return
+	}
+	if wait := latency.of(r, op); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	resp, respBody, err := p.forward(r, body)
 	if err != nil {
@@ -216,6 +264,43 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(respBody)
+}
+
+// of is how long l delays the call op of r.
+func (l Latency) of(r *http.Request, op string) time.Duration {
+	wait := l.Delay
+	if l.CopyRate > 0 {
+		if n := l.copyBytes(r, op); n > 0 {
+			wait += time.Duration(float64(n) / l.CopyRate * float64(time.Second))
+		}
+	}
+	return wait
+}
+
+// copyBytes is the number of bytes a copy request makes S3 copy (0 for other requests).
+func (l Latency) copyBytes(r *http.Request, op string) int64 {
+	switch op {
+	case "UploadPartCopy":
+		rng := strings.TrimPrefix(r.Header.Get("X-Amz-Copy-Source-Range"), "bytes=")
+		a, b, ok := strings.Cut(rng, "-")
+		first, err1 := strconv.ParseInt(a, 10, 64)
+		last, err2 := strconv.ParseInt(b, 10, 64)
+		if ok && err1 == nil && err2 == nil {
+			return last - first + 1
+		}
+	case "CopyObject":
+		if l.SizeOf == nil {
+			return 0
+		}
+		src, err := url.PathUnescape(strings.TrimPrefix(r.Header.Get("X-Amz-Copy-Source"), "/"))
+		if err != nil {
+			return 0
+		}
+		src, _, _ = strings.Cut(src, "?")
+		bucket, key, _ := strings.Cut(src, "/")
+		return max(l.SizeOf(bucket, key), 0)
+	}
+	return 0
 }
 
 func (p *Proxy) forward(r *http.Request, body []byte) (*http.Response, []byte, error) {

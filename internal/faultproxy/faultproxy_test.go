@@ -209,3 +209,69 @@ func TestStartRejectsBadTarget(t *testing.T) {
 		t.Fatalf("Start with a target without scheme: %v, want an error naming it", err)
 	}
 }
+
+// TestLatency: every forwarded call waits the delay, a CopyObject also its source's bytes at the
+// copy rate (as SizeOf tells them) and an UploadPartCopy its range's; calls are counted by
+// protocol. Only lower bounds are checked: a loaded machine makes calls slower, never faster.
+func TestLatency(t *testing.T) {
+	ctx := context.Background()
+	p := startProxy(t)
+	s3c, sm := clients(t, p)
+	const (
+		delay = 100 * time.Millisecond
+		rate  = 1 << 20 // 1 MiB/s: 256 KiB take 250 ms
+		size  = 256 << 10
+	)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("models")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("models"), Key: aws.String("a b/model.tar.gz"), Body: bytes.NewReader(make([]byte, size))}); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	p.SetLatency(faultproxy.Latency{Delay: delay, CopyRate: rate, SizeOf: func(bucket, key string) int64 {
+		asked = append(asked, bucket+"/"+key)
+		return size
+	}})
+	p.Reset() // keeps the latency
+	timed := func(name string, want time.Duration, call func() error) {
+		t.Helper()
+		start := time.Now()
+		if err := call(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if took := time.Since(start); took < want {
+			t.Errorf("%s took %v, want at least %v", name, took, want)
+		}
+	}
+	timed("ListModelPackageGroups", delay, func() error {
+		_, err := sm.ListModelPackageGroups(ctx, &sagemaker.ListModelPackageGroupsInput{})
+		return err
+	})
+	timed("CopyObject", delay+250*time.Millisecond, func() error {
+		_, err := s3c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("models"), Key: aws.String("copy"), CopySource: aws.String("models/a%20b/model.tar.gz")})
+		return err
+	})
+	if len(asked) != 1 || asked[0] != "models/a b/model.tar.gz" {
+		t.Errorf("SizeOf asked for %q, want the decoded copy source once", asked)
+	}
+	up, err := s3c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("models"), Key: aws.String("parts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timed("UploadPartCopy of 128 KiB", delay+125*time.Millisecond, func() error {
+		_, err := s3c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("models"), Key: aws.String("parts"), UploadId: up.UploadId,
+			PartNumber: aws.Int32(1), CopySource: aws.String("models/a%20b/model.tar.gz"), CopySourceRange: aws.String("bytes=0-131071")})
+		return err
+	})
+	if got, want := p.CountProtocol(faultproxy.RESTXML), 3; got != want {
+		t.Errorf("S3 calls counted = %d, want %d (CopyObject, CreateMultipartUpload, UploadPartCopy)", got, want)
+	}
+	if got := p.CountProtocol(faultproxy.JSON); got != 1 {
+		t.Errorf("JSON calls counted = %d, want 1", got)
+	}
+	calls := p.Calls()
+	if len(calls) != 4 || calls[0].Protocol != faultproxy.JSON || calls[1].Protocol != faultproxy.RESTXML {
+		t.Errorf("Calls() = %+v, want the SageMaker call as JSON then S3 calls as RESTXML", calls)
+	}
+}

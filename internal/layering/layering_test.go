@@ -2,6 +2,7 @@ package layering
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,6 +36,8 @@ func TestLayers(t *testing.T) {
 		test      bool
 		pkgs      []string
 		forbidden []string
+		// exact lists import paths forbidden as such (not as prefixes).
+		exact []string
 	}{
 		{
 			name: "runtime binaries and libraries never import the CDK",
@@ -53,9 +56,18 @@ func TestLayers(t *testing.T) {
 			pkgs:      []string{"../../refresh", "../../promotion", "../../events"},
 			forbidden: []string{module + "internal/testkit", module + "internal/faultproxy", "net/http/httptest"},
 		},
+		{
+			name:      "the copy engine and the error classes sit below the promotion core",
+			pkgs:      []string{"../../promotion/s3copy", "../../promotion/awserr"},
+			forbidden: []string{module + "promotion/promoter", module + "promotion/cleaner", module + "internal/", module + "refresh"},
+			exact:     []string{module + "promotion"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, d := range deps(t, tc.test, tc.pkgs...) {
+				if slices.Contains(tc.exact, d) {
+					t.Errorf("%s depends on %s", strings.Join(tc.pkgs, " "), d)
+				}
 				for _, f := range tc.forbidden {
 					if strings.HasPrefix(d, f) {
 						t.Errorf("%s depends on %s", strings.Join(tc.pkgs, " "), d)

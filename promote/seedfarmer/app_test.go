@@ -13,6 +13,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cdktest"
+	"github.com/sagemaker-cd/sagemaker-cd/promote"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // sampleManifest is the seed's sample manifest as Seedfarmer hands it to the app, with the
@@ -44,6 +46,43 @@ func TestEnvName(t *testing.T) {
 	}
 }
 
+// TestEverySettingHasAParameter: every setting of smcd promote (promotion.Settings) is a module
+// parameter whose value reaches the construct's prop for it.
+func TestEverySettingHasAParameter(t *testing.T) {
+	values := map[string]string{
+		promotion.EnvTargetGroup: "prod", promotion.EnvTargetPrefix: "promoted/prod",
+		promotion.EnvKMSKeyARN:      "arn:aws:kms:us-east-1:111222333444:key/1234abcd",
+		promotion.EnvSourceRoleARN:  "arn:aws:iam::444333666777:role/reader",
+		promotion.EnvApprovalStatus: "PendingManualApproval", promotion.EnvProjectID: "p-abcdef123456", promotion.EnvProjectName: "mlops",
+		promotion.EnvVerify: "size", promotion.EnvConcurrency: "16",
+	}
+	params := settingParams()
+	for _, s := range promotion.Settings() {
+		param := params[s.Env]
+		if param == "" {
+			t.Errorf("setting %s (smcd promote --%s) has no module parameter", s.Env, s.Flag)
+			continue
+		}
+		env := sampleManifest()
+		want := env[envName(param)] // the required ones are in the sample manifest
+		if v := values[s.Env]; v != "" {
+			env[envName(param)], want = v, v
+		}
+		if want == "" {
+			t.Errorf("setting %s: the test has no value for parameter %s", s.Env, param)
+			continue
+		}
+		c, err := loadConfig(getenv(env))
+		if err != nil {
+			t.Errorf("parameter %s=%q: %v", param, want, err)
+			continue
+		}
+		if got, set := c.Props.Setting(s.Env); !set || got != want {
+			t.Errorf("parameter %s=%q: prop %s = %q (set %v)", param, want, promote.PropOf(s.Env), got, set)
+		}
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -71,8 +110,12 @@ func TestLoadConfig(t *testing.T) {
 			"SEEDFARMER_PARAMETER_SOURCE_ROLE_ARN":                 "arn:aws:iam::444333666777:role/reader",
 			"SEEDFARMER_PARAMETER_VERIFY_MODE":                     "size",
 			"SEEDFARMER_PARAMETER_CONCURRENCY":                     "32",
+			"SEEDFARMER_PARAMETER_TARGET_PREFIX":                   "promoted/prod",
 		}, check: func(t *testing.T, c *config) {
 			p := c.Props
+			if p.TargetPrefix == nil || *p.TargetPrefix != "promoted/prod" {
+				t.Errorf("TargetPrefix = %v, want promoted/prod", p.TargetPrefix)
+			}
 			if p.Concurrency == nil || *p.Concurrency != 32 {
 				t.Errorf("Concurrency = %v, want 32", p.Concurrency)
 			}
@@ -110,15 +153,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad boolean", edit: map[string]string{"SEEDFARMER_PARAMETER_RETAIN_ON_DELETE": "maybe"},
 			wantErr: `SEEDFARMER_PARAMETER_RETAIN_ON_DELETE "maybe": expected true or false`},
 		{name: "bad verify mode", edit: map[string]string{"SEEDFARMER_PARAMETER_VERIFY_MODE": "strict"},
-			wantErr: `invalid module parameters: VerifyMode "strict": expected checksum or size`},
+			wantErr: `invalid module parameter verify_mode (SEEDFARMER_PARAMETER_VERIFY_MODE) "strict": expected checksum or size`},
 		{name: "concurrency not a number", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "x"},
-			wantErr: `SEEDFARMER_PARAMETER_CONCURRENCY "x": expected an integer 1-1000`},
+			wantErr: `invalid module parameter concurrency (SEEDFARMER_PARAMETER_CONCURRENCY) "x": expected an integer 1-1000`},
 		{name: "concurrency above the bound", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "1001"},
-			wantErr: `invalid module parameters: Concurrency "1001": expected an integer 1-1000`},
+			wantErr: `invalid module parameter concurrency (SEEDFARMER_PARAMETER_CONCURRENCY) "1001": expected an integer 1-1000`},
 		{name: "concurrency not an integer", edit: map[string]string{"SEEDFARMER_PARAMETER_CONCURRENCY": "2.5"},
-			wantErr: `invalid module parameters: Concurrency "2.5": expected an integer 1-1000`},
+			wantErr: `invalid module parameter concurrency (SEEDFARMER_PARAMETER_CONCURRENCY) "2.5": expected an integer 1-1000`},
 		{name: "invalid value", edit: map[string]string{"SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME": "Bad_Bucket"},
-			wantErr: `invalid module parameters: TargetBucketName "Bad_Bucket": expected an S3 bucket name`},
+			wantErr: `invalid module parameter target_bucket_name (SEEDFARMER_PARAMETER_TARGET_BUCKET_NAME) "Bad_Bucket": expected an S3 bucket name`},
 		{name: "placeholder region from the seed", edit: map[string]string{"CDK_DEFAULT_REGION": "xx-xxxx-x"},
 			wantErr: `stack region "xx-xxxx-x": expected a region name`},
 	}

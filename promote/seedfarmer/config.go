@@ -36,6 +36,24 @@ const (
 	paramConcurrency      = "concurrency"
 )
 
+// settingParams names the module parameter of each setting of smcd promote
+// (promotion.Settings, by environment variable): every setting is a parameter.
+func settingParams() map[string]string {
+	return map[string]string{
+		promotion.EnvSourceGroupARN: paramSourceGroupARN,
+		promotion.EnvTargetBucket:   paramTargetBucket,
+		promotion.EnvTargetGroup:    paramTargetGroup,
+		promotion.EnvTargetPrefix:   paramTargetPrefix,
+		promotion.EnvKMSKeyARN:      paramKMSKeyARN,
+		promotion.EnvSourceRoleARN:  paramSourceRoleARN,
+		promotion.EnvApprovalStatus: paramApprovalStatus,
+		promotion.EnvProjectID:      paramProjectID,
+		promotion.EnvProjectName:    paramProjectName,
+		promotion.EnvVerify:         paramVerifyMode,
+		promotion.EnvConcurrency:    paramConcurrency,
+	}
+}
+
 // envName returns the environment variable Seedfarmer sets for a manifest parameter.
 func envName(param string) string {
 	return parameterPrefix + strings.ToUpper(strings.ReplaceAll(param, "-", "_"))
@@ -90,27 +108,15 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil
 	}
 	c.Props = promote.ModelPackagePromotePipelineProps{
-		SourceModelPackageGroupArn:  opt(paramSourceGroupARN),
-		TargetBucketName:            opt(paramTargetBucket),
-		EventBusName:                opt(paramEventBus),
-		TargetModelPackageGroupName: opt(paramTargetGroup),
-		SagemakerProjectId:          opt(paramProjectID),
-		SagemakerProjectName:        opt(paramProjectName),
-		KmsKeyArn:                   opt(paramKMSKeyARN),
-		PermissionsBoundaryName:     opt(paramBoundary),
-		ApprovalStatus:              opt(paramApprovalStatus),
-		BuildComputeType:            opt(paramBuildComputeType),
-		SourceRoleArn:               opt(paramSourceRoleARN),
-		VerifyMode:                  opt(paramVerifyMode),
-		TargetPrefix:                opt(paramTargetPrefix),
+		EventBusName:            opt(paramEventBus),
+		PermissionsBoundaryName: opt(paramBoundary),
+		BuildComputeType:        opt(paramBuildComputeType),
 	}
-	if v := getenv(envName(paramConcurrency)); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s %q: expected an integer 1-%d", envName(paramConcurrency), v, promotion.MaxConcurrency))
-		} else {
-			c.Props.Concurrency = jsii.Number(n)
-		}
+	// The promoter's settings go through promotion.Config, validated by its one validator.
+	params := settingParams()
+	var settings promotion.Config
+	for _, st := range promotion.Settings() {
+		st.Set(&settings, getenv(envName(params[st.Env])))
 	}
 	if v := getenv(envName(paramRetainOnDelete)); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
@@ -121,7 +127,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 	if len(missing) == 0 {
-		if err := c.Props.Validate(c.Region); err != nil {
+		var bad *promotion.ConfigError
+		if err := c.Props.SetSettings(settings); errors.As(err, &bad) {
+			param := params[bad.Env]
+			problems = append(problems, "invalid module parameter "+bad.Named(fmt.Sprintf("%s (%s)", param, envName(param))))
+		} else if err != nil {
+			problems = append(problems, "invalid module parameters: "+err.Error())
+		} else if err := c.Props.Validate(c.Region); err != nil {
 			problems = append(problems, "invalid module parameters: "+err.Error())
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 )
 
 // Resource property names the construct passes to the custom resource.
@@ -56,8 +58,8 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) (string, map[stri
 	if _, err := SourcePackagePrefix(source); err != nil {
 		return event.PhysicalResourceID, nil, fmt.Errorf("package cleaner: %w", err)
 	}
-	if target == "" {
-		return event.PhysicalResourceID, nil, fmt.Errorf("package cleaner: property %s is empty: expected the target model package group name", PropTargetModelPackageGroupName)
+	if err := promotion.ValidateGroupName(target); err != nil {
+		return event.PhysicalResourceID, nil, fmt.Errorf("package cleaner: property %s %q: %w", PropTargetModelPackageGroupName, target, err)
 	}
 	switch event.RequestType {
 	case cfn.RequestCreate:

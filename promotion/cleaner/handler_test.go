@@ -157,6 +157,11 @@ func TestHandler(t *testing.T) {
 			wantStatus: cfn.StatusSuccess, wantID: "smcd-package-cleaner-target-group", wantDeleted: "2", wantGone: true},
 		{name: "bad source ARN fails the request", req: cfn.RequestCreate, props: map[string]any{PropSourceModelPackageGroupARN: "my-model-pkg", PropTargetModelPackageGroupName: "target-group"},
 			wantStatus: cfn.StatusFailed, wantID: "req-1", wantReason: `property SourceModelPackageGroupArn "my-model-pkg": expected arn:`},
+		{name: "bad target group name fails the request, even on delete", req: cfn.RequestDelete, physicalID: "smcd-package-cleaner-target-group", deleteStack: true,
+			props:      map[string]any{PropSourceModelPackageGroupARN: props[PropSourceModelPackageGroupARN], PropTargetModelPackageGroupName: "target_group"},
+			wantStatus: cfn.StatusFailed, wantID: "smcd-package-cleaner-target-group", wantReason: `property TargetModelPackageGroupName "target_group": expected 1-63 letters`},
+		{name: "missing target group name fails the request", req: cfn.RequestCreate, props: map[string]any{PropSourceModelPackageGroupARN: props[PropSourceModelPackageGroupARN]},
+			wantStatus: cfn.StatusFailed, wantID: "req-1", wantReason: `property TargetModelPackageGroupName "": expected 1-63 letters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/awserr"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/s3copy"
 )
 
@@ -168,10 +169,10 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	})
 	g.Go(func() error {
 		out, err := p.TargetRegistry.DescribeModelPackageGroup(gctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
-		switch promotion.Classify(err) {
-		case promotion.KindNone:
+		switch awserr.Classify(err) {
+		case awserr.None:
 			target = out
-		case promotion.KindNotFound:
+		case awserr.NotFound:
 		default:
 			return fmt.Errorf("describe target model package group %s: %w", group, err)
 		}
@@ -222,7 +223,7 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 	plan.Dropped = dropped
 	if tagsErr != nil {
 		reason := fmt.Sprintf("source tags not readable (%v); not copied", tagsErr)
-		if promotion.Classify(tagsErr) == promotion.KindAccessDenied {
+		if awserr.Classify(tagsErr) == awserr.AccessDenied {
 			reason = fmt.Sprintf("source tags not readable (grant sagemaker:ListTags on %s to the source reader); not copied", srcARN)
 		}
 		plan.Dropped = append(plan.Dropped, promotion.Dropped{Field: "Tags", Reason: reason})
@@ -265,11 +266,11 @@ func (p *Promoter) checkTargetEncryption(ctx context.Context, plan *Plan) error 
 		return nil
 	}
 	out, err := p.TargetStorage.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(p.Config.TargetBucket)})
-	switch promotion.Classify(err) {
-	case promotion.KindNone:
-	case promotion.KindNoEncryptionConfig:
+	switch awserr.Classify(err) {
+	case awserr.None:
+	case awserr.NoEncryptionConfig:
 		return nil
-	case promotion.KindAccessDenied:
+	case awserr.AccessDenied:
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("cannot read the default encryption of target bucket %s (%v): if it is a customer managed KMS key, pass it as --kms-key-arn", p.Config.TargetBucket, err))
 		return nil
 	default:
@@ -565,7 +566,8 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		for i, o := range plan.Objects {
 			objs[i] = o.Object
 		}
-		copied, err := p.Copier.CopyAll(ctx, objs)
+		copied, warnings, err := p.copyAll(ctx, objs)
+		res.Warnings = append(res.Warnings, warnings...)
 		if err != nil {
 			return nil, err
 		}
@@ -591,6 +593,25 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// copyAll copies objs with a copy of p.Copier whose progress also collects the copy's warnings
+// (an incomplete multipart upload left on a target key that could not be aborted, named by its
+// upload ID), so they reach Result.Warnings and not only a progress display.
+func (p *Promoter) copyAll(ctx context.Context, objs []s3copy.Object) ([]s3copy.Copied, []string, error) {
+	var warnings []string
+	opts := p.Copier.Options
+	forward := opts.Progress
+	opts.Progress = func(e s3copy.Event) { // the copier serializes calls
+		if e.Kind == s3copy.EventWarning && e.Err != nil {
+			warnings = append(warnings, e.Err.Error())
+		}
+		if forward != nil {
+			forward(e)
+		}
+	}
+	copied, err := s3copy.New(p.Copier.S3, func(o *s3copy.Options) { *o = opts }).CopyAll(ctx, objs)
+	return copied, warnings, err
+}
+
 func (p *Promoter) createGroup(ctx context.Context, plan *Plan) error {
 	in := &sagemaker.CreateModelPackageGroupInput{
 		ModelPackageGroupName:        aws.String(plan.TargetGroup),
@@ -603,9 +624,9 @@ func (p *Promoter) createGroup(ctx context.Context, plan *Plan) error {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(promotion.ProjectNameTag), Value: aws.String(p.Config.ProjectName)})
 	}
 	_, err := p.TargetRegistry.CreateModelPackageGroup(ctx, in)
-	switch promotion.Classify(err) {
-	case promotion.KindNone:
-	case promotion.KindAlreadyExists:
+	switch awserr.Classify(err) {
+	case awserr.None:
+	case awserr.AlreadyExists:
 		// Created meanwhile: by another run, or by this one when the SDK retried a call whose
 		// answer was lost. Either way the group is there, which is all this step needs.
 	default:

@@ -12,8 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/awserr"
 )
 
 // API is what the Copier needs from the target account's S3 client.
@@ -350,8 +351,7 @@ func targetChecksum(o Object, kind verifyKind, multipart bool) types.ChecksumAlg
 
 // copyFailed wraps a failed copy call; a failed pin is an integrity error.
 func copyFailed(o Object, op string, err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" && o.ETag != "" {
+	if awserr.Classify(err) == awserr.PreconditionFailed && o.ETag != "" {
 		return &IntegrityError{Source: o.Source, Target: o.Target, Err: errors.Join(ErrSourceChanged, err),
 			Reason: fmt.Sprintf("the source changed after planning: its ETag is no longer %s, so S3 refused the pinned copy (%s); re-run to promote the current object", o.ETag, op)}
 	}

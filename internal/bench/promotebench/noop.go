@@ -25,7 +25,7 @@ func (b *bench) nothingToPromote(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(tw, "other packages in the target group\tresult\tSageMaker requests\tS3 requests\twall\t")
 	for _, n := range b.opts.Existing {
 		group := fmt.Sprintf("noop-%d", n)
-		b.proxy.Set(b.model(0))
+		b.proxy.SetLatency(b.model(0))
 		if err := b.fillTarget(ctx, group, n); err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func (b *bench) nothingToPromote(ctx context.Context, w io.Writer) error {
 		if _, err := b.promoter(b.env.SourceCfg, b.env.TargetCfg, group, "noop").Promote(ctx); err != nil {
 			return fmt.Errorf("bench promote into %s: %w", group, err)
 		}
-		b.proxy.Set(b.model(delay))
+		b.proxy.SetLatency(b.model(delay))
 		var ms []Measurement
 		var action promotion.Action
 		for range b.opts.Runs {

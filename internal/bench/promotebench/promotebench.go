@@ -34,8 +34,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/delayproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/bench/median"
+	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter"
@@ -113,7 +113,7 @@ type Measurement struct {
 type bench struct {
 	opts     Options
 	env      *promotertest.Env
-	proxy    *delayproxy.Proxy
+	proxy    *faultproxy.Proxy
 	groupARN string
 	sizes    map[string]int64
 	total    int64
@@ -129,7 +129,7 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	}
 	defer moto.Stop()
 	b := &bench{opts: opts, sizes: map[string]int64{}}
-	b.proxy, err = delayproxy.Start(moto.URL, delayproxy.Options{})
+	b.proxy, err = faultproxy.Start(moto.URL)
 	if err != nil {
 		return err
 	}
@@ -166,8 +166,8 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	return bigObjects(ctx, w, opts)
 }
 
-func (b *bench) model(delay time.Duration) delayproxy.Options {
-	return delayproxy.Options{Delay: delay, CopyRate: b.opts.CopyRate, SizeOf: func(bucket, key string) int64 {
+func (b *bench) model(delay time.Duration) faultproxy.Latency {
+	return faultproxy.Latency{Delay: delay, CopyRate: b.opts.CopyRate, SizeOf: func(bucket, key string) int64 {
 		if n, ok := b.sizes[bucket+"/"+key]; ok {
 			return n
 		}
@@ -184,7 +184,7 @@ func (b *bench) smallObjects(ctx context.Context, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "delay\tmethod\twall\tvs aws s3 cp\tS3 requests\tper object\tHeadObject\tSageMaker requests\tartifact bytes through host\tpeak RSS\t")
 	for _, d := range b.opts.Delays {
-		b.proxy.Set(b.model(d))
+		b.proxy.SetLatency(b.model(d))
 		var smcd, cli, orig []Measurement
 		for range b.opts.Runs {
 			b.seq++
@@ -242,8 +242,9 @@ func medianRun(ms []Measurement) Measurement {
 
 // counts fills m's request columns from the proxy's counts.
 func (b *bench) counts(m *Measurement) {
-	c := b.proxy.Counts()
-	m.S3Requests, m.Registry, m.HeadObject = delayproxy.Sum(c, "s3"), delayproxy.Sum(c, "sagemaker"), c["s3:HeadObject"]
+	// JSON-protocol calls are SageMaker's here (STS speaks the query protocol).
+	m.S3Requests, m.Registry = b.proxy.CountProtocol(faultproxy.RESTXML), b.proxy.CountProtocol(faultproxy.JSON)
+	m.HeadObject = b.proxy.Count("HeadObject")
 }
 
 // Counter is an http.RoundTripper that counts body bytes.

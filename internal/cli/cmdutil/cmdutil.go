@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/sagemaker-cd/sagemaker-cd/promotion"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion/awserr"
 )
 
 // Exit codes (see `smcd --help`).
@@ -123,7 +123,7 @@ func BadInput(err error) error { return &CodedError{Code: ExitBadInput, Err: err
 func WithCode(code int, err error) error { return &CodedError{Code: code, Err: err} }
 
 // ExitCode maps an error to smcd's exit code: explicit codes first, then the kind of AWS error
-// (promotion.Classify, the one place that reads AWS error codes).
+// (awserr.Classify, the one place that reads AWS error codes).
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -136,10 +136,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &usage) {
 		return ExitBadInput
 	}
-	switch promotion.Classify(err) {
-	case promotion.KindAccessDenied:
+	switch awserr.Classify(err) {
+	case awserr.AccessDenied:
 		return ExitDenied
-	case promotion.KindNotFound:
+	case awserr.NotFound:
 		return ExitNotFound
 	}
 	return ExitError

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,23 @@ func envBindings() []cmdutil.EnvFlag {
 	return append(b, cmdutil.EnvFlag{Flag: "event", Env: promotion.EnvEvent})
 }
 
+// envList names every variable of envBindings, wrapped for help text.
+func envList() string {
+	var lines []string
+	line := ""
+	for _, b := range envBindings() {
+		if line != "" && len(line)+len(b.Env)+2 > 96 {
+			lines = append(lines, line+",")
+			line = ""
+		}
+		if line != "" {
+			line += ", "
+		}
+		line += b.Env
+	}
+	return strings.Join(append(lines, line), "\n")
+}
+
 // NewCmdPromote builds `smcd promote`. run replaces the run function in tests (nil: runPromote).
 func NewCmdPromote(f *cmdutil.Factory, run func(context.Context, *cmdutil.Factory, *Options) error) *cobra.Command {
 	opts := &Options{}
@@ -93,13 +111,13 @@ func NewCmdPromote(f *cmdutil.Factory, run func(context.Context, *cmdutil.Factor
 	cmd := &cobra.Command{
 		Use:   "promote --source-group-arn ARN --target-bucket NAME [flags]",
 		Short: "Promote the latest approved model package into this account",
-		Long: `Promote the latest Approved model package of a source model package group (usually in
+		Long: fmt.Sprintf(`Promote the latest Approved model package of a source model package group (usually in
 another account) into a target model package group in this account.
 
 Every S3 artifact of the package (model data, S3-prefix model data, metrics, drift baselines,
 sample payloads, additional inference specifications) is copied server-side into the target
-bucket (CopyObject, or parallel UploadPartCopy above 5 GiB), pinned to the source ETag seen
-while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
+bucket (CopyObject; above 16 MiB, 8 MiB parts with UploadPartCopy in parallel), pinned to the
+source ETag seen while planning (a source overwritten meanwhile fails with exit 5), each copy is verified
 (size and CRC checksum, or ETag), and only then is the package registered, with the source
 package ARN recorded as lineage. Re-runs converge: a package already promoted is not promoted
 again, a promoted package whose source is now Rejected is set to Rejected, and when that source
@@ -116,16 +134,14 @@ it) the package is promoted without them and the output says "source tags not re
 
 Verification (--verify): "checksum" (the default) refuses, before copying, an object that has no
 full-object CRC checksum when its ETag cannot be compared (SSE-KMS target or source, multipart
-source, copies above 5 GiB), as with artifacts uploaded before S3's default checksums (late 2024).
+source, copies made in parts: above 16 MiB), as with artifacts uploaded before S3's default checksums (late 2024).
 "size" copies such objects anyway, pinned to their planned ETag, and verifies them by size (and
 KMS key); the copy gets a CRC32 checksum so later promotions of it are verified strictly.
 
 Target keys: <target-prefix>/<source-group>/<source-version>/<source-bucket>/<source-key>
 
-Every flag has an environment variable for CodeBuild (the flag wins): SMCD_SOURCE_GROUP_ARN,
-SMCD_TARGET_BUCKET, SMCD_TARGET_GROUP, SMCD_KMS_KEY_ARN, SMCD_SOURCE_ROLE_ARN,
-SMCD_APPROVAL_STATUS, SMCD_PROJECT_ID, SMCD_PROJECT_NAME, SMCD_TARGET_PREFIX, SMCD_EVENT,
-SMCD_VERIFY, SMCD_CONCURRENCY.
+Every flag has an environment variable for CodeBuild (the flag wins):
+%s.
 
 Exit codes:
   0  promoted, re-approved, already up to date, or nothing approved (the message says which)
@@ -135,7 +151,7 @@ Exit codes:
   4  not found (source group, package, bucket or object)
   5  integrity failure (a copy does not match its source, its source changed after planning,
      or it cannot be verified: add checksums or pass --verify size)
-  1  any other error`,
+  1  any other error`, envList()),
 		Example: `  # Promote the latest approved package of a group in account 444333666777
   smcd promote --source-group-arn arn:aws:sagemaker:eu-west-1:444333666777:model-package-group/churn \
     --target-bucket mlops-artifacts-111222333444
@@ -323,7 +339,7 @@ func runPromote(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return mapErr(err, p.Copier.Options.Verify)
 	}
-	warn(f.Stderr, res.Warnings)
+	warn(f.Stderr, slices.DeleteFunc(slices.Clone(res.Warnings), func(m string) bool { return r.warned[m] }))
 	return printResult(f.Stdout, o.Output, res, p.Copier.Options.Verify)
 }
 
@@ -346,7 +362,7 @@ func mapErr(err error, verify s3copy.VerifyMode) error {
 		return cmdutil.BadInput(err)
 	case errors.As(err, &integrity):
 		if errors.Is(err, s3copy.ErrUnverifiable) && verify == s3copy.VerifyChecksum {
-			err = fmt.Errorf("%w, or pass --verify size (SMCD_VERIFY=size) to accept size + pinned ETag", err)
+			err = fmt.Errorf("%w, or pass --verify size (%s=size) to accept size + pinned ETag", err, promotion.EnvVerify)
 		}
 		return cmdutil.WithCode(cmdutil.ExitIntegrity, err)
 	case errors.As(err, &unsafe):
@@ -460,10 +476,12 @@ type renderer struct {
 	tty    bool
 	output string
 	bar    *progressbar.ProgressBar
+	// warned holds the copy warnings already printed.
+	warned map[string]bool
 }
 
 func newRenderer(f *cmdutil.Factory, output string) *renderer {
-	return &renderer{w: f.Stderr, tty: f.IsTerminal, output: output}
+	return &renderer{w: f.Stderr, tty: f.IsTerminal, output: output, warned: map[string]bool{}}
 }
 
 func (r *renderer) event(e s3copy.Event) {
@@ -500,6 +518,15 @@ func (r *renderer) event(e s3copy.Event) {
 			_ = r.bar.Finish()
 		}
 		fmt.Fprintf(r.w, "copied and verified %d objects (%s)\n", e.TotalObjects, humanBytes(e.TotalBytes))
+	case s3copy.EventWarning:
+		// Printed when it happens, so it is seen even if the promotion then fails.
+		if e.Err != nil {
+			if r.bar != nil {
+				_ = r.bar.Clear()
+			}
+			warn(r.w, []string{e.Err.Error()})
+			r.warned[e.Err.Error()] = true
+		}
 	case s3copy.EventFailed:
 		if r.bar != nil {
 			_ = r.bar.Exit()

@@ -18,7 +18,9 @@ import (
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/cmdutil"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/cli/promotecmd"
+	"github.com/sagemaker-cd/sagemaker-cd/internal/faultproxy"
 	"github.com/sagemaker-cd/sagemaker-cd/internal/testkit"
+	"github.com/sagemaker-cd/sagemaker-cd/promotion"
 	"github.com/sagemaker-cd/sagemaker-cd/promotion/promoter/promotertest"
 )
 
@@ -30,14 +32,21 @@ func TestMain(m *testing.M) { testkit.RunWithMoto(m, &moto, testkit.Options{}) }
 // code, stdout and stderr.
 func smcd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	for _, kv := range moto.Env() {
+	return smcdVia(t, moto, env, args...)
+}
+
+// smcdVia is smcd with the AWS environment of m (such as the emulator through a fault proxy).
+// Every SMCD_* variable of the promote contract is set from env, empty when env lacks it.
+func smcdVia(t *testing.T, m *testkit.Moto, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for _, kv := range m.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	for _, k := range []string{"SMCD_SOURCE_GROUP_ARN", "SMCD_TARGET_BUCKET", "SMCD_TARGET_GROUP", "SMCD_KMS_KEY_ARN", "SMCD_SOURCE_ROLE_ARN",
-		"SMCD_APPROVAL_STATUS", "SMCD_PROJECT_ID", "SMCD_PROJECT_NAME", "SMCD_TARGET_PREFIX", "SMCD_EVENT", "SMCD_VERIFY"} {
-		t.Setenv(k, env[k])
+	for _, st := range promotion.Settings() {
+		t.Setenv(st.Env, env[st.Env])
 	}
+	t.Setenv(promotion.EnvEvent, env[promotion.EnvEvent])
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -112,6 +121,53 @@ func TestPromoteFromEnvironmentJSONAndIdempotent(t *testing.T) {
 	code, out, _ = smcd(t, env, "promote")
 	if code != 0 || !strings.HasPrefix(out, "already up to date: "+s.v2) {
 		t.Errorf("second run: exit %d, %q", code, out)
+	}
+}
+
+// TestLeftoverUploadThatCannotBeAborted: an earlier run left an incomplete multipart upload on
+// a planned target key, and aborting it fails (after the SDK's retries). The promotion still
+// succeeds, and says which upload stays, by its ID and with the command that aborts it, on
+// stderr (once) and in the JSON summary's warnings.
+func TestLeftoverUploadThatCannotBeAborted(t *testing.T) {
+	s := newSource(t)
+	ctx := context.Background()
+	key := promotion.TargetKey("", "churn", 2, promotion.S3Location{Bucket: s.env.SourceBucket, Key: "churn/v2/model.tar.gz"})
+	up, err := s.env.TargetS3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(s.env.TargetBucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(up.UploadId)
+	proxy, err := faultproxy.Start(moto.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	proxy.Add(faultproxy.Rule{Operation: "AbortMultipartUpload", Fault: faultproxy.InternalError})
+
+	code, out, errOut := smcdVia(t, moto.Via(proxy.URL), nil, "promote", "--source-group-arn", s.groupARN, "--target-bucket", s.env.TargetBucket,
+		"--source-role-arn", s.env.SourceRoleARN, "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0 (the copy does not need the leftover gone): %s", code, errOut)
+	}
+	if proxy.Count("AbortMultipartUpload") == 0 {
+		t.Fatalf("the leftover upload was never aborted; stderr: %s", errOut)
+	}
+	var sum promotecmd.Summary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	wantWarning := "upload ID " + id
+	var found int
+	for _, w := range sum.Warnings {
+		if strings.Contains(w, wantWarning) && strings.Contains(w, "abort-multipart-upload") {
+			found++
+		}
+	}
+	if sum.Result != "promote" || found != 1 {
+		t.Errorf("summary result %q, warnings %q: want promote and one warning naming %s and how to abort it", sum.Result, sum.Warnings, wantWarning)
+	}
+	if n := strings.Count(errOut, wantWarning); n != 1 || !strings.Contains(errOut, "warning: ") {
+		t.Errorf("stderr names %s %d times, want once in a warning:\n%s", wantWarning, n, errOut)
 	}
 }
 
