@@ -8,7 +8,9 @@ type ModelPackagePromotePipelineProps struct {
 	// from; it may be in another account (the source account). Required.
 	SourceModelPackageGroupArn *string
 	// TargetBucketName is the S3 bucket in this (the target) account that receives the copied
-	// model artifacts. Required.
+	// model artifacts. Required. The construct imports it, so it adds no lifecycle rule: give the
+	// bucket an AbortIncompleteMultipartUpload rule (for example 7 days) as a backstop for a
+	// multipart copy's upload the promoter could not abort (it names such uploads by ID).
 	TargetBucketName *string
 	// EventBusName is the event bus in this account that receives the source account's SageMaker
 	// "Model Package State Change" events. When set, a rule on it starts the pipeline on Approved

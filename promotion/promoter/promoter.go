@@ -153,15 +153,20 @@ func (p *Promoter) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	arn := src.String()
-	if _, err := p.SourceRegistry.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(arn)}); err != nil {
-		return nil, promotion.WrapNotFound(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
-	}
 	var (
 		latest   *types.ModelPackageSummary
 		rejected map[string]bool
 		target   *sagemaker.DescribeModelPackageGroupOutput
 	)
+	// The four reads are independent: one round trip. The source group is described because
+	// listing a group that does not exist answers an empty list, not an error.
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if _, err := p.SourceRegistry.DescribeModelPackageGroup(gctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(arn)}); err != nil {
+			return promotion.WrapNotFound(fmt.Errorf("describe source model package group %s: %w", arn, err), "source model package group "+arn)
+		}
+		return nil
+	})
 	g.Go(func() (err error) { latest, err = p.latestApproved(gctx, arn); return err })
 	g.Go(func() (err error) {
 		rejected, err = p.listARNs(gctx, p.SourceRegistry, arn, types.ModelApprovalStatusRejected)
@@ -355,7 +360,7 @@ func (p *Promoter) listARNs(ctx context.Context, c SourceRegistry, group string,
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, promotion.WrapNotFound(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "model package group "+group)
+			return nil, promotion.WrapNotFound(fmt.Errorf("list %s model packages of %s: %w", status, group, err), "source model package group "+group)
 		}
 		for _, s := range page.ModelPackageSummaryList {
 			out[aws.ToString(s.ModelPackageArn)] = true
@@ -533,16 +538,8 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Action: plan.Action, Reason: plan.Reason, Warnings: plan.Warnings}
-	for _, c := range plan.Reject {
-		if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
-			ModelPackageArn:     aws.String(c.ARN),
-			ModelApprovalStatus: types.ModelApprovalStatusRejected,
-			ApprovalDescription: aws.String(promotion.RejectionNote(c.SourceARN)),
-		}); err != nil {
-			return nil, fmt.Errorf("reject target model package %s: %w", c.ARN, err)
-		}
-		c.Status = types.ModelApprovalStatusRejected
-		res.Rejected = append(res.Rejected, c)
+	if res.Rejected, err = p.reject(ctx, plan.Reject); err != nil {
+		return nil, err
 	}
 	switch plan.Action {
 	case promotion.ActionUpToDate:
@@ -591,6 +588,35 @@ func (p *Promoter) Promote(ctx context.Context) (*Result, error) {
 	}
 	res.Duration = p.now().Sub(start)
 	return res, nil
+}
+
+// reject sets the copies to Rejected, all at once (each is its own package), and returns them
+// in their order with their new status.
+func (p *Promoter) reject(ctx context.Context, copies []promotion.TargetCopy) ([]promotion.TargetCopy, error) {
+	if len(copies) == 0 {
+		return nil, nil
+	}
+	out := make([]promotion.TargetCopy, len(copies))
+	var g errgroup.Group
+	g.SetLimit(p.Config.CopyConcurrency())
+	for i, c := range copies {
+		g.Go(func() error {
+			if _, err := p.TargetRegistry.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{
+				ModelPackageArn:     aws.String(c.ARN),
+				ModelApprovalStatus: types.ModelApprovalStatusRejected,
+				ApprovalDescription: aws.String(promotion.RejectionNote(c.SourceARN)),
+			}); err != nil {
+				return fmt.Errorf("reject target model package %s: %w", c.ARN, err)
+			}
+			c.Status = types.ModelApprovalStatusRejected
+			out[i] = c
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // copyAll copies objs with a copy of p.Copier whose progress also collects the copy's warnings

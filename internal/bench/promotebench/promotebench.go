@@ -9,6 +9,11 @@
 // request and response body (API XML/JSON included). Peak RSS for in-process runs is VmHWM from
 // /proc/self/status after resetting it by writing 5 to /proc/self/clear_refs (after a GC), so it
 // includes the process's resident baseline; for awscli it is the child's ru_maxrss.
+//
+// The emulator executes one request at a time, so its own time per request (measured in the same
+// run) bounds every method from below. The copy schedules are therefore also compared against
+// package s3copytest's model of S3, where requests overlap: many small objects, the multipart
+// threshold, and big objects.
 package promotebench
 
 import (
@@ -22,6 +27,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -55,10 +61,11 @@ type Options struct {
 	CopyRate float64
 	// Existing are the sizes of target group the no-op table measures (default 0 and 100).
 	Existing []int
-	// BigSizes are the object sizes of the big-object table (default 256 MiB and 5 GiB).
-	BigSizes []int64
-	// ModelScale divides every modelled duration of the big-object table (default 10; higher
-	// runs faster, but scheduling overheads on a busy machine then count for more).
+	// ThresholdSizes are the object sizes of the modelled threshold rows (default 8, 16, 24
+	// and 32 MiB), BigSizes those of the big-object rows (default 256 MiB and 5 GiB).
+	ThresholdSizes, BigSizes []int64
+	// ModelScale divides every modelled duration (default 10; higher runs faster, but
+	// scheduling overheads on a busy machine then count for more).
 	ModelScale float64
 }
 
@@ -83,6 +90,9 @@ func (o *Options) defaults() {
 	}
 	if o.Existing == nil {
 		o.Existing = []int{0, 100}
+	}
+	if o.ThresholdSizes == nil {
+		o.ThresholdSizes = []int64{8 << 20, 16 << 20, 24 << 20, 32 << 20}
 	}
 	if o.BigSizes == nil {
 		o.BigSizes = []int64{256 << 20, 5 << 30}
@@ -109,7 +119,7 @@ type Measurement struct {
 	HeadObject    int
 }
 
-// bench is one emulator with the delay proxy in front and the seeded source package.
+// bench is one emulator with a fault proxy in front (its Latency delays every request) and the seeded source package.
 type bench struct {
 	opts     Options
 	env      *promotertest.Env
@@ -140,10 +150,9 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	if b.groupARN, err = b.env.CreateGroup(ctx, "bench"); err != nil {
 		return err
 	}
-	span := opts.MaxSize - opts.MinSize + 1
 	for i := range opts.Objects {
 		key := fmt.Sprintf("bench/model/shard-%04d.bin", i)
-		size := opts.MinSize + int64(i)*7919%span // spread over [MinSize, MaxSize]
+		size := b.size(i)
 		if _, err := b.env.Put(ctx, key, promotertest.Data(uint64(i), int(size))); err != nil {
 			return err
 		}
@@ -163,7 +172,12 @@ func RunWith(ctx context.Context, w io.Writer, opts Options) error {
 	if err := b.nothingToPromote(ctx, w); err != nil {
 		return err
 	}
-	return bigObjects(ctx, w, opts)
+	return modelled(ctx, w, opts, b.size)
+}
+
+// size is the size of the i-th seeded object: spread over [MinSize, MaxSize].
+func (b *bench) size(i int) int64 {
+	return b.opts.MinSize + int64(i)*7919%(b.opts.MaxSize-b.opts.MinSize+1)
 }
 
 func (b *bench) model(delay time.Duration) faultproxy.Latency {
@@ -183,6 +197,7 @@ func (b *bench) smallObjects(ctx context.Context, w io.Writer) error {
 		b.opts.CopyRate/(1<<20), b.opts.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "delay\tmethod\twall\tvs aws s3 cp\tS3 requests\tper object\tHeadObject\tSageMaker requests\tartifact bytes through host\tpeak RSS\t")
+	var last []Measurement // the rows at the largest delay
 	for _, d := range b.opts.Delays {
 		b.proxy.SetLatency(b.model(d))
 		var smcd, cli, orig []Measurement
@@ -203,6 +218,7 @@ func (b *bench) smallObjects(ctx context.Context, w io.Writer) error {
 			orig = append(orig, m)
 		}
 		rows := []Measurement{medianRun(smcd), medianRun(cli), medianRun(orig)}
+		last = rows
 		for _, r := range rows {
 			rss := "n/a"
 			if r.PeakRSS > 0 {
@@ -220,11 +236,42 @@ func (b *bench) smallObjects(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w, "Targets at 20 ms: smcd <= 0.50x the wall time of aws s3 cp, <= 1.05 S3 requests per object.")
+	floor, err := b.serialFloor(ctx)
+	if err != nil {
+		return err
+	}
+	total := time.Duration(b.opts.Objects) * floor
+	fmt.Fprintf(w, "The emulator serves one request at a time: %s per CopyObject here (%d sequential copies, no delay), so %d copies take\n",
+		floor.Round(10*time.Microsecond), floorCopies, b.opts.Objects)
+	fmt.Fprintf(w, "at least %s whatever the client's concurrency; at %s smcd took %.2fx that floor and aws s3 cp %.2fx. The modelled table\n",
+		total.Round(time.Millisecond), slices.Max(b.opts.Delays), float64(last[0].Wall)/float64(total), float64(last[1].Wall)/float64(total))
+	fmt.Fprintln(w, "below compares the two schedules where requests overlap, as on S3.")
 	fmt.Fprintln(w, "S3 and SageMaker requests are counted by the proxy (awscli's too). artifact bytes: object data in this process's HTTP bodies;")
 	fmt.Fprintln(w, "awscli is a child process, so its bytes are not counted here. peak RSS: VmHWM after resetting it (clear_refs), includes the")
 	fmt.Fprintln(w, "process baseline; ru_maxrss of the child for awscli. The original path here stops after upload; the original pipeline also")
 	fmt.Fprintln(w, "unzips in a Lambda and uploads again.")
 	return nil
+}
+
+// floorCopies is how many sequential CopyObject calls serialFloor times.
+const floorCopies = 50
+
+// serialFloor is the emulator's own time per CopyObject: the median of floorCopies sequential
+// copies of seeded objects with no delay added. The emulator executes requests one at a time
+// (concurrent clients queue), so this bounds every method's wall time from below.
+func (b *bench) serialFloor(ctx context.Context) (time.Duration, error) {
+	b.proxy.SetLatency(b.model(0))
+	var each []time.Duration
+	for i := range floorCopies {
+		key := fmt.Sprintf("bench/model/shard-%04d.bin", i%b.opts.Objects)
+		start := time.Now()
+		if _, err := b.env.TargetS3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b.env.TargetBucket), Key: aws.String(fmt.Sprintf("floor/%d", i)),
+			CopySource: aws.String(b.env.SourceBucket + "/" + key)}); err != nil {
+			return 0, fmt.Errorf("bench floor copy: %w", err)
+		}
+		each = append(each, time.Since(start))
+	}
+	return median.Of(each, func(d time.Duration) time.Duration { return d }), nil
 }
 
 func medianRun(ms []Measurement) Measurement {
@@ -327,11 +374,13 @@ func peakRSS() int64 {
 
 func (b *bench) promoter(src, tgt aws.Config, group, prefix string) *promoter.Promoter {
 	pathStyle := func(o *s3.Options) { o.UsePathStyle = true }
+	target := s3.NewFromConfig(tgt, pathStyle)
+	// As smcd promote builds it (promotecmd.Options.Build), with the bench's counting clients.
 	return &promoter.Promoter{
 		Config:         promotion.Config{SourceGroupARN: b.groupARN, TargetBucket: b.env.TargetBucket, TargetGroup: group, TargetPrefix: prefix},
 		SourceRegistry: sagemaker.NewFromConfig(src), SourceStorage: s3.NewFromConfig(src, pathStyle),
-		TargetRegistry: sagemaker.NewFromConfig(tgt),
-		Copier:         s3copy.New(s3.NewFromConfig(tgt, pathStyle)),
+		TargetRegistry: sagemaker.NewFromConfig(tgt), TargetStorage: target,
+		Copier: s3copy.New(target),
 	}
 }
 
