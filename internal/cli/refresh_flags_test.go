@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/sagemaker-cd/sagemaker-cd/refresh/refresher"
 )
 
 // TestRefreshGroupEnvironment: the refresh group reads SMCD_* through the factory with the same
@@ -38,5 +40,22 @@ func TestRefreshGroupEnvironment(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
 		})
+	}
+}
+
+// TestRefreshGroupHelpNamesTheContract: the help of each refresh command names every variable it
+// reads as the refresher's contract spells it (refresher.Env*), in its text and on its flags.
+func TestRefreshGroupHelpNamesTheContract(t *testing.T) {
+	vars := []string{refresher.EnvEndpointName, refresher.EnvConfigA, refresher.EnvConfigB, refresher.EnvTableName}
+	for _, args := range [][]string{{"refresh", "--help"}, {"status", "--help"}, {"events", "replay", "--help"}} {
+		f, stdout, stderr := noAWS(t, nil)
+		if code := Execute(context.Background(), f, args); code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, v := range vars {
+			if n := strings.Count(stdout.String(), v); n == 0 || args[0] != "events" && n < 2 {
+				t.Errorf("%v names %s %d times, want it in the text and on its flag:\n%s", args, v, n, stdout)
+			}
+		}
 	}
 }

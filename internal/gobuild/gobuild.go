@@ -38,7 +38,8 @@ type Spec struct {
 
 // Build compiles s into a cache directory and returns that directory. Builds are reproducible
 // (-trimpath, no build id), so the asset hash CDK computes changes only when the code changes.
-// The binary is written to a temporary name and renamed, so concurrent synths never see half a file.
+// The binary is written to a temporary name beside the directory and renamed into it, so
+// concurrent synths never see half a file nor a temporary one.
 func Build(s Spec) (string, error) {
 	if s.Package == "" {
 		return "", fmt.Errorf("gobuild: no package given")
@@ -61,7 +62,9 @@ func Build(s Spec) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("gobuild %s: %w", s.Package, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".build-*")
+	// The binary is built next to the asset directory, not in it: a concurrent synth stages the
+	// directory (lists and hashes it) and must never meet a file that comes and goes.
+	tmp, err := os.CreateTemp(filepath.Dir(dir), "."+filepath.Base(dir)+"-build-*")
 	if err != nil {
 		return "", fmt.Errorf("gobuild %s: %w", s.Package, err)
 	}

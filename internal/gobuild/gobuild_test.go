@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBuild(t *testing.T) {
@@ -45,6 +46,44 @@ func TestBuild(t *testing.T) {
 				t.Fatal("binary keeps its symbol table; want it stripped (-s -w)")
 			}
 		})
+	}
+}
+
+// TestBuildNeverAddsToTheAssetDir: while a build runs, the asset directory holds only the
+// binary: another synth staging it (CDK lists and hashes it) never meets a temporary file.
+func TestBuildNeverAddsToTheAssetDir(t *testing.T) {
+	spec := Spec{Package: "github.com/sagemaker-cd/sagemaker-cd/cmd/package-cleaner", Tags: []string{"lambda.norpc"}}
+	dir, err := Build(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	seen := make(chan []string)
+	go func() {
+		var other []string
+		for {
+			select {
+			case <-stop:
+				seen <- other
+				return
+			default:
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != "bootstrap" {
+					other = append(other, e.Name())
+				}
+			}
+			time.Sleep(time.Millisecond) // a build takes seconds
+		}
+	}()
+	_, err = Build(spec)
+	close(stop)
+	if other := <-seen; len(other) > 0 {
+		t.Errorf("asset dir showed %q during a build, want only bootstrap", other[:min(len(other), 3)])
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
