@@ -27,14 +27,7 @@ func TestMain(m *testing.M) { testkit.RunWithMoto(m, &moto, testkit.Options{}) }
 // test sees each fault.
 func clients(t *testing.T, p *faultproxy.Proxy) (*s3.Client, *sagemaker.Client) {
 	t.Helper()
-	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Via(p.URL).Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Via(p.URL).Fresh(t)
 	cfg.RetryMaxAttempts = 1
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), sagemaker.NewFromConfig(cfg)
 }

@@ -54,13 +54,7 @@ type refreshRun struct {
 func runRefresher(t *testing.T, c refreshCase) *refreshRun {
 	t.Helper()
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := moto.Fresh(t)
 	run := &refreshRun{}
 	if c.kms {
 		key, err := kms.NewFromConfig(admin).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("endpoint volumes")})

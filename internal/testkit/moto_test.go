@@ -46,13 +46,7 @@ func TestMissingPythonGivesInstallHint(t *testing.T) {
 // on the new config, and a flagged update rolls back with a FailureReason.
 func TestUpdateEndpointExtension(t *testing.T) {
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Fresh(t)
 	sm := sagemaker.NewFromConfig(cfg)
 	mustEndpoint(t, sm, "ep")
 

@@ -44,13 +44,7 @@ func wantAPIError(t *testing.T, what string, err error, code string, parts ...st
 // constraint and every protocol the project uses.
 func TestServiceModelValidation(t *testing.T) {
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Fresh(t)
 	sm := sagemaker.NewFromConfig(cfg)
 	noCheck := sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
 		o.APIOptions = append(o.APIOptions, withoutClientValidation)
@@ -118,13 +112,7 @@ func TestServiceModelValidation(t *testing.T) {
 // ranges; parts below 5 MiB are refused at CompleteMultipartUpload.
 func TestS3Validation(t *testing.T) {
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Fresh(t)
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bucket-1")}); err != nil {
 		t.Fatal(err)
@@ -214,19 +202,13 @@ func TestS3Validation(t *testing.T) {
 // nothing new, and CreateModelPackageGroup on an existing name fails.
 func TestModelRegistryIdempotency(t *testing.T) {
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Fresh(t)
 	sm := sagemaker.NewFromConfig(cfg)
 	group := &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("Churn-Models")}
 	if _, err := sm.CreateModelPackageGroup(ctx, group); err != nil {
 		t.Fatal(err)
 	}
-	_, err = sm.CreateModelPackageGroup(ctx, group)
+	_, err := sm.CreateModelPackageGroup(ctx, group)
 	wantAPIError(t, "CreateModelPackageGroup on an existing name", err, "ValidationException", "Model Package Group already exists", "model-package-group/")
 
 	create := func(token string) string {

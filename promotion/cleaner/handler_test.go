@@ -40,13 +40,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	if err := moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := moto.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moto.Fresh(t)
 	f := &fixture{sm: sagemaker.NewFromConfig(cfg), cf: cloudformation.NewFromConfig(cfg)}
 	for _, g := range []string{"target-group", "other-group"} {
 		if _, err := f.sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(g)}); err != nil {

@@ -164,14 +164,7 @@ func TestCrashDuringRejection(t *testing.T) {
 	for _, after := range []bool{false, true} {
 		t.Run(map[bool]string{false: "update fails", true: "update lands, answer lost"}[after], func(t *testing.T) {
 			ctx, env := newEnv(t)
-			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-			v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
-			v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotertest.Data(2, 10))), nil))
-			cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
-			if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
-				t.Fatal(err)
-			}
-			must[string](t)("", env.Reject(ctx, v2))
+			v1, v2, cfg := promoteThenReject(t, ctx, env)
 			p := env.Promoter(cfg, s3copy.Options{}, false)
 			p.TargetRegistry = &faultyRegistry{TargetRegistry: p.TargetRegistry, failOn: "UpdateModelPackage", after: after}
 			if _, err := p.Promote(ctx); !errors.Is(err, errCrash) {
@@ -181,10 +174,7 @@ func TestCrashDuringRejection(t *testing.T) {
 			if res.Action != promotion.ActionPromote || res.SourceARN != v1 {
 				t.Fatalf("re-run %+v, want v1 promoted", res)
 			}
-			status := map[string]types.ModelApprovalStatus{}
-			for _, d := range must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn")) {
-				status[d.CustomerMetadataProperties[promotion.LineageKey]] = d.ModelApprovalStatus
-			}
+			status := targetStatuses(t, ctx, env)
 			if len(status) != 2 || status[v2] != types.ModelApprovalStatusRejected || status[v1] != types.ModelApprovalStatusApproved {
 				t.Errorf("target statuses %v", status)
 			}

@@ -87,6 +87,32 @@ func registerForLostAnswers(t *testing.T, ctx context.Context, env *promotertest
 	return want, promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
 }
 
+// promoteThenReject registers v1 and v2 (Approved), promotes v2, then rejects v2 at the source:
+// the next pass must reject v2's copy and converge on v1.
+func promoteThenReject(t *testing.T, ctx context.Context, env *promotertest.Env) (v1, v2 string, cfg promotion.Config) {
+	t.Helper()
+	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
+	v1 = must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
+	v2 = must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotertest.Data(2, 10))), nil))
+	cfg = promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
+	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must[string](t)("", env.Reject(ctx, v2))
+	return v1, v2, cfg
+}
+
+// targetStatuses returns the approval status of each package of the target group "churn", by
+// the source package it was promoted from.
+func targetStatuses(t *testing.T, ctx context.Context, env *promotertest.Env) map[string]types.ModelApprovalStatus {
+	t.Helper()
+	status := map[string]types.ModelApprovalStatus{}
+	for _, d := range must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn")) {
+		status[d.CustomerMetadataProperties[promotion.LineageKey]] = d.ModelApprovalStatus
+	}
+	return status
+}
+
 // assertConverged checks the target holds one package promoted from want, its objects and no
 // others, and exactly orphans unfinished multipart uploads.
 func assertConverged(t *testing.T, ctx context.Context, env *promotertest.Env, want string, orphans int) {
@@ -142,14 +168,7 @@ func TestLostAbortAnswer(t *testing.T) {
 // the promotion converges on the previous approved version.
 func TestLostUpdateModelPackageAnswer(t *testing.T) {
 	ctx, env, proxy := newProxiedEnv(t)
-	groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
-	v1 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "1/m.tar.gz", promotertest.Data(1, 10))), nil))
-	v2 := must[string](t)(env.Register(ctx, "churn", types.ModelApprovalStatusApproved, must[string](t)(env.Put(ctx, "2/m.tar.gz", promotertest.Data(2, 10))), nil))
-	cfg := promotion.Config{SourceGroupARN: groupARN, TargetBucket: env.TargetBucket}
-	if _, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx); err != nil {
-		t.Fatal(err)
-	}
-	must[string](t)("", env.Reject(ctx, v2))
+	v1, v2, cfg := promoteThenReject(t, ctx, env)
 	proxy.Add(faultproxy.Rule{Operation: "UpdateModelPackage", Calls: []int{1}, Fault: faultproxy.ResetAfter})
 	res, err := env.Promoter(cfg, s3copy.Options{}, false).Promote(ctx)
 	if err != nil {
@@ -161,10 +180,7 @@ func TestLostUpdateModelPackageAnswer(t *testing.T) {
 	if res.SourceARN != v1 {
 		t.Fatalf("promoted %s, want v1 %s", res.SourceARN, v1)
 	}
-	status := map[string]types.ModelApprovalStatus{}
-	for _, d := range must[[]*sagemaker.DescribeModelPackageOutput](t)(env.TargetPackages(ctx, "churn")) {
-		status[d.CustomerMetadataProperties[promotion.LineageKey]] = d.ModelApprovalStatus
-	}
+	status := targetStatuses(t, ctx, env)
 	if status[v1] != types.ModelApprovalStatusApproved || status[v2] != types.ModelApprovalStatusRejected || len(status) != 2 {
 		t.Fatalf("target statuses %v, want v1 Approved and v2 Rejected", status)
 	}

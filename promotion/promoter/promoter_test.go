@@ -314,18 +314,21 @@ func TestRejectionFlow(t *testing.T) {
 	}
 }
 
+// copyShape is an object copied in one CopyObject or, above multipartOpts' threshold, in parts.
+type copyShape struct {
+	name      string
+	size      int
+	wantParts bool
+}
+
+func copyShapes() []copyShape {
+	return []copyShape{{"single CopyObject", 4096, false}, {"multipart UploadPartCopy", 13 * mib, true}}
+}
+
 // TestCopyKeepsObjectMetadata: a single CopyObject and a multipart copy (lowered threshold)
 // both keep the source's content headers, user metadata and tags, on a versioned source.
 func TestCopyKeepsObjectMetadata(t *testing.T) {
-	tests := []struct {
-		name      string
-		size      int
-		wantParts bool
-	}{
-		{"single CopyObject", 4096, false},
-		{"multipart UploadPartCopy", 13 * mib, true},
-	}
-	for _, tc := range tests {
+	for _, tc := range copyShapes() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			must[*s3.PutBucketVersioningOutput](t)(env.SourceS3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(env.SourceBucket),

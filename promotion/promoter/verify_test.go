@@ -41,15 +41,7 @@ func targetKMSKey(t *testing.T, ctx context.Context, env *promotertest.Env) stri
 // target: checksum mode refuses before copying, size mode copies it pinned, verifies size and key,
 // and leaves a CRC32 on the target that a later strict promotion can compare.
 func TestLegacyArtifactToKMSTarget(t *testing.T) {
-	tests := []struct {
-		name      string
-		size      int
-		wantParts bool
-	}{
-		{"single CopyObject", 4096, false},
-		{"multipart UploadPartCopy", 13 * mib, true},
-	}
-	for _, tc := range tests {
+	for _, tc := range copyShapes() {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, env := newEnv(t)
 			groupARN := must[string](t)(env.CreateGroup(ctx, "churn"))
